@@ -1,0 +1,49 @@
+// Builds an immutable Snapshot from the static zone and the registry data of every region.
+// Runs on the update path only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/snapshot.hpp"
+#include "catalog/static_zone.hpp"
+#include "catalog/ttl_policy.hpp"
+#include "registry/model.hpp"
+
+namespace discodns::catalog {
+
+struct RegionData {
+  std::string region;  // DNS label the source is served under
+  std::shared_ptr<const registry::RegistryData> data;
+  // Time of the last good answer from this source; used for stale mode. 0 = always fresh
+  // (file sources).
+  common::Nanos last_good_ns = 0;
+};
+
+struct BuildInput {
+  std::shared_ptr<const StaticZone> zone;
+  std::vector<RegionData> regions;
+  TtlPolicy ttl;
+  std::uint32_t serial = 0;
+};
+
+// What the build skipped or merged, for logs and metrics.
+struct BuildStats {
+  std::uint64_t names = 0;
+  std::uint64_t services = 0;
+  std::uint64_t instances = 0;         // instance names served
+  std::uint64_t invalid_names = 0;     // env/zone/appid not a valid label sequence
+  std::uint64_t hostname_collisions = 0;
+  std::uint64_t shadowed_names = 0;    // names taken by a static record or a service name
+};
+
+std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input, BuildStats* stats = nullptr);
+
+// Zone serials that follow the data and never go backwards: max(previous + 1, now in
+// seconds, the zone file's serial), in RFC 1982 terms for the first step.
+std::uint32_t next_serial(std::uint32_t previous, std::uint32_t zone_file_serial,
+                          common::Nanos now_ns);
+
+}  // namespace discodns::catalog

@@ -1,0 +1,61 @@
+#include "catalog/labels.hpp"
+
+#include <cstdint>
+
+#include "wire/name.hpp"
+#include "wire/types.hpp"
+
+namespace discodns::catalog {
+
+std::optional<std::string> key_label(std::string_view text) {
+  if (text.empty() || text.size() > wire::kMaxLabelLength) return std::nullopt;
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return std::nullopt;
+    out.push_back(wire::ascii_lower(c));
+  }
+  return out;
+}
+
+std::optional<std::string> appid_labels(std::string_view appid) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= appid.size()) {
+    std::size_t dot = appid.find('.', start);
+    std::string_view part =
+        appid.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    auto label = key_label(part);
+    if (!label) return std::nullopt;
+    out += wire::wire_label(*label);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+std::string hostname_label(std::string_view hostname) {
+  std::string out;
+  for (char c : hostname) {
+    if (out.size() == wire::kMaxLabelLength) break;
+    char l = wire::ascii_lower(c);
+    bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '-';
+    out.push_back(ok ? l : '-');
+  }
+  if (out.empty()) out = "host";
+  return out;
+}
+
+std::string disambiguated_label(std::string_view label, std::string_view original_hostname) {
+  std::uint32_t h = 2166136261u;  // FNV-1a 32: stable across runs and builds
+  for (unsigned char c : original_hostname) h = (h ^ c) * 16777619u;
+  static const char* kHex = "0123456789abcdef";
+  std::string out(label.substr(0, 56));
+  out.push_back('-');
+  for (int i = 5; i >= 0; --i) out.push_back(kHex[(h >> (i * 4)) & 0xF]);
+  return out;
+}
+
+}  // namespace discodns::catalog

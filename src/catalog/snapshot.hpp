@@ -1,0 +1,120 @@
+// Snapshot: an immutable, compiled view of everything discodns serves, built on the update
+// path (catalog/builder) and read by the query path (query/engine) without locks.
+//
+// Layout: a hash map from the lower-cased wire name to a Node; a Node owns a run of RRsets;
+// an RRset owns a run of Records; a Record's RDATA lives in one byte arena, already in wire
+// form (names uncompressed, so a record can be copied anywhere in a response). TTLs are not
+// stored: a synthesized record keeps the renew time of its instance, and the engine derives
+// the TTL at query time (design.md §4).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/ttl_policy.hpp"
+#include "common/clock.hpp"
+
+namespace discodns::catalog {
+
+inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+struct Record {
+  std::uint32_t rdata_offset = 0;  // into Snapshot::rdata
+  std::uint16_t rdata_length = 0;
+  common::Nanos renew_ns = 0;      // synthesized: the instance's renew time (newest if shared)
+  std::uint32_t target_node = kNone;  // SRV/NS: node whose A/AAAA go to the additional section
+};
+
+struct RRset {
+  std::uint16_t type = 0;
+  bool synthesized = false;       // TTL from renew times; otherwise static_ttl
+  std::uint32_t static_ttl = 0;
+  std::uint32_t first_record = 0;
+  std::uint32_t record_count = 0;
+  // Offset inside each record's RDATA where the target name starts (SRV: 6, NS: 0), so the
+  // additional records' owner can point at it. Only meaningful when records have targets.
+  std::uint16_t target_rdata_offset = 0;
+};
+
+enum class NodeKind : std::uint8_t {
+  kEmpty,     // empty non-terminal: exists, no data
+  kApex,
+  kStatic,    // from the zone file
+  kService,   // appid.env.zone.region
+  kSrv,       // _scheme._tcp.<service>
+  kInstance,  // host.<service>
+};
+
+struct Node {
+  std::uint32_t first_rrset = 0;
+  std::uint16_t rrset_count = 0;
+  NodeKind kind = NodeKind::kEmpty;
+  // Index into Snapshot::regions for synthesized nodes (stale mode, frozen file time).
+  std::uint16_t region = std::numeric_limits<std::uint16_t>::max();
+  // At or below a delegation (NS in the zone file below the apex): answers are referrals.
+  std::uint32_t delegation = kNone;  // node index of the zone cut
+};
+
+// Per registry source, what the query path needs to know about its freshness.
+struct RegionState {
+  std::string label;
+  // Non-zero for file sources: TTLs are computed as of this time (the newest renew time in
+  // the file), so a snapshot file is served as it was when written, not as ever more late.
+  common::Nanos frozen_now_ns = 0;
+  bool stale = false;            // registry unreachable: TTLs capped at stale_ttl
+  common::Nanos last_good_ns = 0;  // after last_good + max_stale, SERVFAIL
+};
+
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    // FNV-1a: names are short and already lower-cased.
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return static_cast<std::size_t>(h);
+  }
+};
+
+class Snapshot {
+ public:
+  // Lower-cased wire-format name -> node index, or kNone.
+  std::uint32_t find(std::string_view lower_wire_name) const {
+    auto it = index.find(lower_wire_name);
+    return it == index.end() ? kNone : it->second;
+  }
+  // The RRset of `type` at a node, or nullptr.
+  const RRset* rrset(const Node& node, std::uint16_t type) const {
+    for (std::uint32_t i = 0; i < node.rrset_count; ++i) {
+      const RRset& set = rrsets[node.first_rrset + i];
+      if (set.type == type) return &set;
+    }
+    return nullptr;
+  }
+  std::span<const std::uint8_t> rdata_of(const Record& r) const {
+    return {rdata.data() + r.rdata_offset, r.rdata_length};
+  }
+
+  std::string apex;  // lower-cased wire name of the served domain
+  std::uint32_t apex_node = kNone;
+  std::uint32_t soa_rrset = kNone;  // index into rrsets
+  std::uint32_t negative_ttl = 0;   // min(SOA TTL, SOA minimum), RFC 2308 §5
+  std::uint32_t serial = 0;
+  TtlPolicy ttl;
+  common::Nanos built_ns = 0;
+
+  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index;
+  std::vector<std::string> names;  // wire name per node, same order as nodes
+  std::vector<Node> nodes;
+  std::vector<RRset> rrsets;
+  std::vector<Record> records;
+  std::vector<std::uint8_t> rdata;
+  std::vector<RegionState> regions;
+};
+
+}  // namespace discodns::catalog

@@ -1,0 +1,14 @@
+// SipHash-2-4 (Aumasson & Bernstein), the keyed hash RFC 9018 uses for DNS server cookies.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace discodns::common {
+
+std::uint64_t siphash24(const std::array<std::uint8_t, 16>& key,
+                        std::span<const std::uint8_t> data) noexcept;
+
+}  // namespace discodns::common

@@ -1,0 +1,81 @@
+// Plain configuration structs. Loaded from TOML by config::load_file, which refuses unknown
+// keys, wrong types and impossible values with "file:line: key: reason".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace discodns::config {
+
+struct ListenAddress {
+  std::string host;  // IPv4 or IPv6 literal, no brackets
+  std::uint16_t port = 53;  // 0 = pick a free port (tests)
+};
+
+struct ServerConfig {
+  std::vector<ListenAddress> listen;  // default: 0.0.0.0:53 and [::]:53
+  unsigned workers = 0;               // 0 = one per core
+  std::uint16_t udp_payload_size = 1232;  // our EDNS payload size (RFC 6891), 512..4096
+  std::chrono::milliseconds tcp_idle_timeout{10'000};
+  unsigned tcp_max_connections = 1024;
+  unsigned max_address_records = 0;  // cap on A/AAAA records per answer; 0 = no cap
+};
+
+struct ZoneConfig {
+  std::string domain;           // served domain, e.g. "example.com." (always ends with '.')
+  std::filesystem::path file;   // master file with SOA and NS at the apex
+};
+
+struct TtlConfig {
+  std::chrono::seconds renew_interval{30};
+  std::chrono::seconds min{1};
+  std::chrono::seconds max{30};
+  std::chrono::seconds late_grace{5};
+  std::chrono::seconds stale_ttl{5};
+  std::chrono::seconds max_stale{3600};
+};
+
+enum class SourceKind { kFile, kDiscovery };
+
+struct RegistrySource {
+  std::string region;  // the DNS label this source is served under
+  SourceKind kind = SourceKind::kFile;
+  std::filesystem::path file;                 // kFile: registry snapshot in the fetch/all shape
+  std::chrono::milliseconds file_check_interval{1000};
+  std::vector<std::string> nodes;             // kDiscovery: "host:port" seeds
+  std::vector<std::string> envs;              // kDiscovery: envs to follow (empty = all seen)
+  std::chrono::seconds reconcile_interval{15};
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  std::filesystem::path source_file;  // the file this was read from
+  ServerConfig server;
+  ZoneConfig zone;
+  TtlConfig ttl;
+  std::vector<RegistrySource> registries;
+  LogConfig log;
+};
+
+// Thrown by load_file with a message of the form "FILE:LINE: KEY: REASON".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads and validates a config file. Relative paths inside it are resolved against the
+// directory of the config file.
+Config load_file(const std::filesystem::path& path);
+
+// Same, from text (for tests); `name` is used in error messages and `base_dir` resolves paths.
+Config load_string(std::string_view text, const std::string& name,
+                   const std::filesystem::path& base_dir);
+
+}  // namespace discodns::config

@@ -1,0 +1,385 @@
+// How one query is answered, top to bottom: parse (wire/message) -> pick the response size
+// limit -> header and question -> lookup -> answer / negative / referral / error -> OPT.
+// Everything is written into the caller's buffer; nothing is allocated.
+#include "query/engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/siphash.hpp"
+#include "wire/bytes.hpp"
+#include "wire/message.hpp"
+#include "wire/name.hpp"
+
+namespace discodns::query {
+namespace {
+
+using catalog::kNone;
+using catalog::Node;
+using catalog::NodeKind;
+using catalog::Record;
+using catalog::RRset;
+using catalog::Snapshot;
+namespace type = wire::type;
+namespace rcode = wire::rcode;
+
+constexpr std::size_t kMaxTargets = 64;  // SRV/NS targets whose addresses we try to add
+constexpr std::size_t kServerCookieLength = 16;  // RFC 9018: version, reserved, time, hash
+
+// An additional-section candidate: a node whose A/AAAA follow, and where its name already
+// sits in the packet (so its owner is one compression pointer), or 0 to write it in full.
+struct Target {
+  std::uint32_t node;
+  std::uint16_t name_offset;
+};
+
+class Responder {
+ public:
+  Responder(std::span<const std::uint8_t> query, const Snapshot& snap, common::Nanos now,
+            const Limits& limits, const QueryContext& ctx, std::span<std::uint8_t> out)
+      : query_(query), snap_(snap), now_(now), limits_(limits), ctx_(ctx), out_(out),
+        w_(out, wire::kMaxNameLength) {}
+
+  Outcome run() {
+    wire::ParseStatus status = wire::parse_query(query_, q_);
+    if (status == wire::ParseStatus::kDrop) return {};
+    outcome_.qtype = q_.qtype;
+    w_ = wire::Writer(out_, response_limit());
+    if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, /*with_opt=*/false);
+    if (status == wire::ParseStatus::kNotImp) return error(rcode::kNotImp, q_.has_opt);
+    if (status == wire::ParseStatus::kBadVers) return error(rcode::kBadVers, true);
+    return answer();
+  }
+
+ private:
+  // UDP: 512 without EDNS; otherwise the client's size, at least 512, at most ours
+  // (RFC 6891 §6.2.5). TCP: the whole message.
+  std::size_t response_limit() const {
+    if (ctx_.transport == Transport::kTcp) return kMaxResponseSize;
+    if (!q_.has_opt) return wire::kMinUdpPayload;
+    std::size_t asked = std::max<std::size_t>(q_.udp_payload, wire::kMinUdpPayload);
+    return std::min<std::size_t>(asked, std::max<std::size_t>(limits_.our_payload_size,
+                                                              wire::kMinUdpPayload));
+  }
+
+  std::size_t opt_size() const {
+    std::size_t size = 11;
+    if (q_.cookie_length >= 8) size += 4 + 8 + kServerCookieLength;
+    if (ctx_.transport == Transport::kTcp && q_.tcp_keepalive) size += 4 + 2;
+    return size;
+  }
+
+  // Header with QR set, the query's ID, opcode, RD and CD; counts filled in at the end.
+  void write_header_and_question(bool with_question) {
+    std::uint16_t flags = wire::flag::kQr | (q_.flags & (0x7800 | wire::flag::kRd | wire::flag::kCd));
+    w_.u16(q_.id);
+    w_.u16(flags);
+    w_.u16(with_question ? 1 : 0);
+    w_.u16(0);
+    w_.u16(0);
+    w_.u16(0);
+    if (with_question) w_.bytes(query_.data() + wire::kHeaderSize, q_.question_length);
+  }
+
+  Outcome error(std::uint8_t code, bool with_opt) {
+    bool with_question = q_.question_length != 0;
+    write_header_and_question(with_question);
+    if (with_opt) write_opt(code);
+    return finish(code);
+  }
+
+  Outcome answer() {
+    with_opt_ = q_.has_opt;
+    if (with_opt_) w_.reserve_tail(opt_size());
+    write_header_and_question(true);
+    if (w_.failed()) return {};  // cannot happen: a parsed question fits in 512
+    question_end_ = w_.size();
+    std::uint8_t code = resolve();
+    if (with_opt_) {
+      w_.release_tail(opt_size());
+      write_opt(code);
+    }
+    return finish(code);
+  }
+
+  std::uint8_t resolve() {
+    if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
+    std::string_view qname(q_.qname_lower.data(), q_.qname_length);
+    if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
+    if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
+    if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
+
+    std::uint32_t index = snap_.find(qname);
+    std::uint32_t encloser = index;
+    std::string_view name = qname;
+    while (encloser == kNone && name.size() > snap_.apex.size()) {
+      name = wire::parent_of(name);
+      encloser = snap_.find(name);
+    }
+    const Node& found = snap_.nodes[encloser == kNone ? snap_.apex_node : encloser];
+    if (found.delegation != kNone &&
+        !(index == found.delegation && q_.qtype == type::kDs)) {
+      return referral(found.delegation);
+    }
+    if (found.kind != NodeKind::kApex && found.kind != NodeKind::kStatic && too_stale(qname)) {
+      return rcode::kServFail;  // never let a registry outage look like NXDOMAIN
+    }
+    set_flag(wire::flag::kAa);
+    if (index == kNone) {
+      negative();
+      return rcode::kNxDomain;
+    }
+    const Node& node = snap_.nodes[index];
+    const RRset* set = nullptr;
+    if (q_.qtype == type::kAny) {
+      // RFC 8482 §4.2: answer with one RRset rather than all of them.
+      if (node.rrset_count > 0) set = &snap_.rrsets[node.first_rrset];
+    } else {
+      set = snap_.rrset(node, q_.qtype);
+    }
+    if (set == nullptr) {
+      negative();
+      return rcode::kNoError;
+    }
+    std::size_t targets = 0;
+    auto mark = w_.mark();
+    if (!write_rrset(*set, node, 0xC000 | wire::kHeaderSize, ancount_, &targets)) {
+      // RFC 2181 §9: never a partial RRset; TC tells the client to retry over TCP.
+      w_.rollback(mark);
+      ancount_ = 0;
+      truncated_ = true;
+      return rcode::kNoError;
+    }
+    write_additional(targets);
+    return rcode::kNoError;
+  }
+
+  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3).
+  void negative() {
+    if (snap_.soa_rrset == kNone) return;
+    const RRset& soa = snap_.rrsets[snap_.soa_rrset];
+    std::size_t apex_offset = wire::kHeaderSize + q_.qname_length - snap_.apex.size();
+    auto mark = w_.mark();
+    if (!write_record(snap_.records[soa.first_record], type::kSoa,
+                      static_cast<std::uint16_t>(0xC000 | apex_offset), snap_.negative_ttl)) {
+      w_.rollback(mark);
+      truncated_ = true;
+      return;
+    }
+    ++nscount_;
+  }
+
+  // Below a zone cut from the zone file: not authoritative; NS in authority, glue after.
+  std::uint8_t referral(std::uint32_t cut) {
+    const Node& node = snap_.nodes[cut];
+    const RRset* ns = snap_.rrset(node, type::kNs);
+    std::size_t cut_offset = wire::kHeaderSize + q_.qname_length - snap_.names[cut].size();
+    std::size_t targets = 0;
+    auto mark = w_.mark();
+    if (ns == nullptr ||
+        !write_rrset(*ns, node, static_cast<std::uint16_t>(0xC000 | cut_offset), nscount_,
+                     &targets)) {
+      w_.rollback(mark);
+      nscount_ = 0;
+      truncated_ = true;
+      return rcode::kNoError;
+    }
+    write_additional(targets);
+    return rcode::kNoError;
+  }
+
+  bool too_stale(std::string_view qname) const {
+    const catalog::RegionState* region = region_of(qname);
+    return region != nullptr && region->stale &&
+           now_ - region->last_good_ns > snap_.ttl.max_stale_ns;
+  }
+
+  // The region whose label sits right above the apex in `qname`, if any.
+  const catalog::RegionState* region_of(std::string_view qname) const {
+    if (qname.size() <= snap_.apex.size()) return nullptr;
+    std::string_view name = qname;
+    while (wire::parent_of(name).size() > snap_.apex.size()) name = wire::parent_of(name);
+    std::string_view label = name.substr(1, static_cast<unsigned char>(name[0]));
+    for (const auto& region : snap_.regions) {
+      if (region.label.size() == label.size() &&
+          std::equal(label.begin(), label.end(), region.label.begin(),
+                     [](char a, char b) { return a == wire::ascii_lower(b); })) {
+        return &region;
+      }
+    }
+    return nullptr;
+  }
+
+  common::Nanos effective_now(const Node& node) const {
+    if (node.region < snap_.regions.size() && snap_.regions[node.region].frozen_now_ns != 0) {
+      return snap_.regions[node.region].frozen_now_ns;
+    }
+    return now_;
+  }
+
+  // Writes a whole RRset whose owner is the 2-byte compression pointer `owner`, rotated by
+  // the query's rotation; late instances are left out while fresh ones exist. Records the
+  // additional-section targets. False when it does not fit (the caller rolls back).
+  bool write_rrset(const RRset& set, const Node& node, std::uint16_t owner, std::uint16_t& count,
+                   std::size_t* targets) {
+    if (set.record_count == 0) return true;
+    const Record* records = &snap_.records[set.first_record];
+    common::Nanos now = effective_now(node);
+    bool any_fresh = false;
+    std::uint32_t ttl = set.static_ttl;
+    if (set.synthesized) {
+      for (std::uint32_t i = 0; i < set.record_count && !any_fresh; ++i) {
+        any_fresh = !catalog::is_late(records[i].renew_ns, now, snap_.ttl);
+      }
+      ttl = snap_.ttl.max_s;
+      for (std::uint32_t i = 0; i < set.record_count; ++i) {
+        if (included(records[i], any_fresh, now)) {
+          ttl = std::min(ttl, catalog::instance_ttl(records[i].renew_ns, now, snap_.ttl));
+        }
+      }
+      if (node.region < snap_.regions.size() && snap_.regions[node.region].stale) {
+        ttl = std::min(ttl, snap_.ttl.stale_ttl_s);
+      }
+    }
+    unsigned cap = (set.type == type::kA || set.type == type::kAaaa) ? limits_.max_address_records
+                                                                     : 0;
+    unsigned written = 0;
+    std::uint32_t start = ctx_.rotation % set.record_count;
+    for (std::uint32_t k = 0; k < set.record_count; ++k) {
+      const Record& rec = records[(start + k) % set.record_count];
+      if (set.synthesized && !included(rec, any_fresh, now)) continue;
+      if (cap != 0 && written == cap) break;
+      std::size_t rdata_at = w_.size() + 12;
+      if (!write_record(rec, set.type, owner, ttl)) return false;
+      ++written;
+      ++count;
+      if (rec.target_node != kNone && *targets < kMaxTargets) {
+        std::size_t name_at = rdata_at + set.target_rdata_offset;
+        targets_[(*targets)++] = {rec.target_node,
+                                  static_cast<std::uint16_t>(name_at < 0x4000 ? name_at : 0)};
+      }
+    }
+    return true;
+  }
+
+  bool included(const Record& rec, bool any_fresh, common::Nanos now) const {
+    return !any_fresh || !catalog::is_late(rec.renew_ns, now, snap_.ttl);
+  }
+
+  bool write_record(const Record& rec, std::uint16_t rtype, std::uint16_t owner,
+                    std::uint32_t ttl) {
+    w_.u16(owner);
+    w_.u16(rtype);
+    w_.u16(wire::klass::kIn);
+    w_.u32(ttl);
+    w_.u16(rec.rdata_length);
+    w_.bytes(snap_.rdata.data() + rec.rdata_offset, rec.rdata_length);
+    return !w_.failed();
+  }
+
+  // Addresses of SRV/NS targets, whole RRsets only and never a reason for TC (RFC 2181 §9).
+  void write_additional(std::size_t targets) {
+    for (std::size_t i = 0; i < targets; ++i) {
+      const Node& node = snap_.nodes[targets_[i].node];
+      for (std::uint16_t t : {type::kA, type::kAaaa}) {
+        const RRset* set = snap_.rrset(node, t);
+        if (set == nullptr || targets_[i].name_offset == 0) continue;
+        auto mark = w_.mark();
+        std::uint16_t before = arcount_;
+        std::size_t none = kMaxTargets;  // additional records add no further targets
+        if (!write_rrset(*set, node, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
+          w_.rollback(mark);
+          arcount_ = before;
+          return;
+        }
+      }
+    }
+  }
+
+  void write_opt(std::uint8_t code) {
+    w_.u8(0);  // root owner
+    w_.u16(type::kOpt);
+    w_.u16(std::max<std::uint16_t>(limits_.our_payload_size, wire::kMinUdpPayload));
+    std::uint32_t ttl = static_cast<std::uint32_t>(code >> 4) << 24;  // extended rcode
+    if (q_.dnssec_ok) ttl |= 0x8000;  // RFC 3225: DO is copied into the response
+    w_.u32(ttl);
+    auto rdlength_at = w_.size();
+    w_.u16(0);
+    if (q_.cookie_length >= 8) write_cookie();
+    if (ctx_.transport == Transport::kTcp && q_.tcp_keepalive) {
+      w_.u16(wire::edns::kOptionTcpKeepalive);
+      w_.u16(2);
+      w_.u16(limits_.tcp_idle_timeout_100ms);
+    }
+    if (!w_.failed()) {
+      wire::put_u16(w_.data() + rdlength_at, static_cast<std::uint16_t>(w_.size() - rdlength_at - 2));
+      ++arcount_;
+    }
+  }
+
+  // RFC 7873 + RFC 9018 server cookie: version 1, 3 reserved octets, a 32-bit timestamp and
+  // SipHash-2-4(client cookie | version | reserved | timestamp | client address).
+  void write_cookie() {
+    std::uint8_t input[8 + 8 + 16];
+    std::memcpy(input, q_.cookie.data(), 8);
+    std::uint8_t* server = input + 8;
+    server[0] = 1;
+    server[1] = server[2] = server[3] = 0;
+    wire::put_u32(server + 4, static_cast<std::uint32_t>(now_ / common::kNanosPerSecond));
+    std::size_t address = std::min<std::size_t>(ctx_.client_address.size(), 16);
+    std::memcpy(input + 16, ctx_.client_address.data(), address);
+    std::uint64_t hash =
+        common::siphash24(limits_.cookie_secret, std::span<const std::uint8_t>(input, 16 + address));
+    w_.u16(wire::edns::kOptionCookie);
+    w_.u16(8 + kServerCookieLength);
+    w_.bytes(input, 16);
+    for (int i = 7; i >= 0; --i) w_.u8(static_cast<std::uint8_t>(hash >> (i * 8)));
+  }
+
+  void set_flag(std::uint16_t f) { flags_extra_ |= f; }
+
+  Outcome finish(std::uint8_t code) {
+    if (w_.size() < wire::kHeaderSize) return {};
+    std::uint8_t* h = w_.data();
+    std::uint16_t flags = wire::read_u16(h + 2) | flags_extra_ | (code & 0xF);
+    if (truncated_) flags |= wire::flag::kTc;
+    wire::put_u16(h + 2, flags);
+    wire::put_u16(h + 6, ancount_);
+    wire::put_u16(h + 8, nscount_);
+    wire::put_u16(h + 10, arcount_);
+    outcome_.respond = true;
+    outcome_.size = w_.size();
+    outcome_.rcode = code;
+    outcome_.truncated = truncated_;
+    return outcome_;
+  }
+
+  std::span<const std::uint8_t> query_;
+  const Snapshot& snap_;
+  common::Nanos now_;
+  const Limits& limits_;
+  const QueryContext& ctx_;
+  std::span<std::uint8_t> out_;
+  wire::Writer w_;
+  wire::QueryView q_;
+  Outcome outcome_;
+  bool with_opt_ = false;
+  bool truncated_ = false;
+  std::size_t question_end_ = 0;
+  std::uint16_t flags_extra_ = 0;
+  std::uint16_t ancount_ = 0;
+  std::uint16_t nscount_ = 0;
+  std::uint16_t arcount_ = 0;
+  std::array<Target, kMaxTargets> targets_{};
+};
+
+}  // namespace
+
+Outcome answer(std::span<const std::uint8_t> query, const catalog::Snapshot& snapshot,
+               common::Nanos now, const Limits& limits, const QueryContext& context,
+               std::span<std::uint8_t> out) noexcept {
+  Responder responder(query, snapshot, now, limits, context, out);
+  return responder.run();
+}
+
+}  // namespace discodns::query

@@ -1,0 +1,48 @@
+// The query engine: a pure function from query bytes (plus snapshot, time, limits) to
+// response bytes. No sockets, no threads, no allocation, no exceptions. Servers call it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "catalog/snapshot.hpp"
+#include "common/clock.hpp"
+
+namespace discodns::query {
+
+enum class Transport : std::uint8_t { kUdp, kTcp };
+
+// Fixed per server: from the config.
+struct Limits {
+  std::uint16_t our_payload_size = 1232;  // advertised in our OPT; caps UDP answers with EDNS
+  unsigned max_address_records = 0;       // cap on A/AAAA records per answer; 0 = none
+  std::uint16_t tcp_idle_timeout_100ms = 100;  // RFC 7828 edns-tcp-keepalive value we send
+  std::array<std::uint8_t, 16> cookie_secret{};  // RFC 7873 server cookie key
+};
+
+// Varies per query.
+struct QueryContext {
+  Transport transport = Transport::kUdp;
+  std::uint32_t rotation = 0;  // picks where each RRset starts (load spreading)
+  std::span<const std::uint8_t> client_address;  // 4 or 16 bytes; binds the server cookie
+};
+
+struct Outcome {
+  bool respond = false;       // false: drop silently (not even a header can be echoed)
+  std::size_t size = 0;       // bytes written to `out`
+  std::uint8_t rcode = 0;     // including extended rcode bits (BADVERS = 16)
+  std::uint16_t qtype = 0;    // 0 when the question could not be parsed
+  bool truncated = false;     // TC set
+};
+
+// Response buffers must hold this much; TCP answers can be up to 64 KiB.
+inline constexpr std::size_t kMaxResponseSize = 65535;
+
+// Answers one DNS message. `out` must hold at least kMaxResponseSize bytes.
+Outcome answer(std::span<const std::uint8_t> query, const catalog::Snapshot& snapshot,
+               common::Nanos now, const Limits& limits, const QueryContext& context,
+               std::span<std::uint8_t> out) noexcept;
+
+}  // namespace discodns::query

@@ -1,0 +1,121 @@
+#include "wire/message.hpp"
+
+#include "wire/bytes.hpp"
+#include "wire/name.hpp"
+
+namespace discodns::wire {
+namespace {
+
+// Skips a possibly compressed name in a record we do not otherwise read. A pointer ends the
+// name, so loops cannot happen here; we never follow pointers.
+bool skip_name(std::span<const std::uint8_t> p, std::size_t& pos) {
+  std::size_t octets = 0;
+  while (pos < p.size()) {
+    std::uint8_t len = p[pos];
+    if ((len & 0xC0) == 0xC0) {
+      if (pos + 2 > p.size()) return false;
+      pos += 2;
+      return true;
+    }
+    if ((len & 0xC0) != 0) return false;  // 01/10 label types are not defined (RFC 6891 §5)
+    octets += len + 1;
+    if (octets > kMaxNameLength) return false;
+    pos += len + 1;
+    if (len == 0) return true;
+  }
+  return false;
+}
+
+// Reads the OPT record's fixed part and options (RFC 6891 §6.1.2).
+bool read_opt(std::span<const std::uint8_t> p, std::size_t pos, std::uint16_t klass,
+              std::uint32_t ttl, std::uint16_t rdlength, QueryView& q) {
+  q.has_opt = true;
+  q.udp_payload = klass;
+  q.edns_version = static_cast<std::uint8_t>(ttl >> 16);
+  q.dnssec_ok = (ttl & 0x8000) != 0;
+  std::size_t end = pos + rdlength;
+  while (pos < end) {
+    if (end - pos < 4) return false;
+    std::uint16_t code = read_u16(&p[pos]);
+    std::uint16_t length = read_u16(&p[pos + 2]);
+    pos += 4;
+    if (end - pos < length) return false;
+    if (code == edns::kOptionCookie) {
+      // Client cookie 8 octets, optionally a server cookie of 8..32 (RFC 7873 §5.2.2).
+      if (length != 8 && (length < 16 || length > 40)) return false;
+      for (std::size_t i = 0; i < length; ++i) q.cookie[i] = p[pos + i];
+      q.cookie_length = static_cast<std::uint8_t>(length);
+    } else if (code == edns::kOptionTcpKeepalive) {
+      q.tcp_keepalive = true;  // a client must send it empty; any length is tolerated
+    }
+    pos += length;  // unknown options are ignored (RFC 6891 §6.1.2)
+  }
+  return true;
+}
+
+}  // namespace
+
+ParseStatus parse_query(std::span<const std::uint8_t> p, QueryView& q) noexcept {
+  if (p.size() < kHeaderSize) return ParseStatus::kDrop;
+  q.id = read_u16(&p[0]);
+  q.flags = read_u16(&p[2]);
+  if (q.flags & flag::kQr) return ParseStatus::kDrop;
+  q.opcode = static_cast<std::uint8_t>((q.flags >> 11) & 0xF);
+  std::uint16_t qdcount = read_u16(&p[4]);
+  std::uint16_t ancount = read_u16(&p[6]);
+  std::uint16_t nscount = read_u16(&p[8]);
+  std::uint16_t arcount = read_u16(&p[10]);
+  if (qdcount != 1) return q.opcode != 0 ? ParseStatus::kNotImp : ParseStatus::kFormErr;
+
+  // The question: labels only, no compression (nothing precedes it to point at).
+  std::size_t pos = kHeaderSize;
+  std::size_t name_length = 0;
+  for (;;) {
+    if (pos >= p.size()) return ParseStatus::kFormErr;
+    std::uint8_t len = p[pos];
+    if (len > kMaxLabelLength) return ParseStatus::kFormErr;
+    if (name_length + len + 1 > kMaxNameLength || pos + 1 + len > p.size()) {
+      return ParseStatus::kFormErr;
+    }
+    q.qname_lower[name_length] = static_cast<char>(len);
+    for (std::size_t i = 1; i <= len; ++i) {
+      q.qname_lower[name_length + i] = ascii_lower(static_cast<char>(p[pos + i]));
+    }
+    name_length += len + 1;
+    pos += len + 1;
+    if (len == 0) break;
+  }
+  if (p.size() - pos < 4) return ParseStatus::kFormErr;
+  q.qname_length = name_length;
+  q.qtype = read_u16(&p[pos]);
+  q.qclass = read_u16(&p[pos + 2]);
+  pos += 4;
+  q.question_length = pos - kHeaderSize;
+
+  if (q.opcode != 0) return ParseStatus::kNotImp;
+  // A query carries no answer or authority records (RFC 1035 §4.1; updates use opcode 5).
+  if (ancount != 0 || nscount != 0) return ParseStatus::kFormErr;
+
+  for (std::uint16_t i = 0; i < arcount; ++i) {
+    std::size_t owner = pos;
+    if (!skip_name(p, pos)) return ParseStatus::kFormErr;
+    if (p.size() - pos < 10) return ParseStatus::kFormErr;
+    std::uint16_t rtype = read_u16(&p[pos]);
+    std::uint16_t rclass = read_u16(&p[pos + 2]);
+    std::uint32_t ttl = read_u32(&p[pos + 4]);
+    std::uint16_t rdlength = read_u16(&p[pos + 8]);
+    pos += 10;
+    if (p.size() - pos < rdlength) return ParseStatus::kFormErr;
+    if (rtype == type::kOpt) {
+      // Exactly one OPT, owned by the root (RFC 6891 §6.1.1).
+      if (q.has_opt || p[owner] != 0 || pos - owner != 11) return ParseStatus::kFormErr;
+      if (!read_opt(p, pos, rclass, ttl, rdlength, q)) return ParseStatus::kFormErr;
+    }
+    pos += rdlength;
+  }
+  if (pos != p.size()) return ParseStatus::kFormErr;  // trailing garbage
+  if (q.has_opt && q.edns_version > 0) return ParseStatus::kBadVers;
+  return ParseStatus::kOk;
+}
+
+}  // namespace discodns::wire
