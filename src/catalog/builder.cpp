@@ -37,13 +37,20 @@ struct PendingNode {
 // RRsets at a node are kept in this order, so ANY (RFC 8482) returns the most useful one.
 int type_rank(std::uint16_t t) {
   switch (t) {
-    case wire::type::kSoa: return 0;
-    case wire::type::kNs: return 1;
-    case wire::type::kA: return 2;
-    case wire::type::kAaaa: return 3;
-    case wire::type::kSrv: return 4;
-    case wire::type::kTxt: return 5;
-    default: return 6;
+    case wire::type::kSoa:
+      return 0;
+    case wire::type::kNs:
+      return 1;
+    case wire::type::kA:
+      return 2;
+    case wire::type::kAaaa:
+      return 3;
+    case wire::type::kSrv:
+      return 4;
+    case wire::type::kTxt:
+      return 5;
+    default:
+      return 6;
   }
 }
 
@@ -54,7 +61,8 @@ struct Address {
 
 std::optional<Address> parse_ip(const std::string& host) {
   std::uint8_t buf[16];
-  if (inet_pton(AF_INET, host.c_str(), buf) == 1) return Address{wire::type::kA, Bytes(buf, buf + 4)};
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1)
+    return Address{wire::type::kA, Bytes(buf, buf + 4)};
   if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
     return Address{wire::type::kAaaa, Bytes(buf, buf + 16)};
   }
@@ -88,8 +96,10 @@ class Builder {
     add_static();
     // Service names first, so an instance name never takes a name a service needs
     // (the service name wins, design.md §2), whatever the order of the data.
-    for (std::size_t r = 0; r < in_.regions.size(); ++r) add_region(r, /*names_only=*/true);
-    for (std::size_t r = 0; r < in_.regions.size(); ++r) add_region(r, /*names_only=*/false);
+    for (std::size_t r = 0; r < in_.regions.size(); ++r)
+      add_region(r, /*names_only=*/true);
+    for (std::size_t r = 0; r < in_.regions.size(); ++r)
+      add_region(r, /*names_only=*/false);
     add_empty_non_terminals();
     return flatten();
   }
@@ -155,7 +165,8 @@ class Builder {
 
     // Instance labels, unique inside the service.
     std::map<std::string, int> label_uses;
-    for (const auto& inst : group) label_uses[hostname_label(inst.hostname)]++;
+    for (const auto& inst : group)
+      label_uses[hostname_label(inst.hostname)]++;
 
     // Service A/AAAA: one record per distinct address of the usable (UP) instances; its
     // renew time is the newest of the instances that carry it.
@@ -202,8 +213,8 @@ class Builder {
         }
         auto scheme = key_label(ep.scheme);
         if (!up || target.empty() || !scheme || ep.port == 0) continue;
-        srv_by_scheme[*scheme].push_back({srv_rdata(inst.weight, ep.port, target), inst.renew_ns,
-                                          ip ? target : std::string()});
+        srv_by_scheme[*scheme].push_back(
+            {srv_rdata(inst.weight, ep.port, target), inst.renew_ns, ip ? target : std::string()});
       }
     }
 
@@ -249,7 +260,8 @@ class Builder {
                         (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) +
                         ":" + std::to_string(ep.port));
     }
-    for (const auto& [k, v] : inst.metadata) strings.push_back(k + "=" + v);
+    for (const auto& [k, v] : inst.metadata)
+      strings.push_back(k + "=" + v);
     PendingRRset& set = node.rrsets[wire::type::kTxt];
     set.synthesized = true;
     set.records.push_back({txt_rdata(strings), inst.renew_ns, {}});
@@ -266,7 +278,8 @@ class Builder {
         if (!nodes_.contains(std::string(n))) missing.emplace_back(n);
       }
     }
-    for (auto& name : missing) nodes_.try_emplace(std::move(name));
+    for (auto& name : missing)
+      nodes_.try_emplace(std::move(name));
   }
 
   std::shared_ptr<const Snapshot> flatten() {
@@ -300,7 +313,8 @@ class Builder {
       node.region = pending.region;
       node.first_rrset = static_cast<std::uint32_t>(snap->rrsets.size());
       std::vector<std::pair<std::uint16_t, PendingRRset*>> sets;
-      for (auto& [type, set] : pending.rrsets) sets.emplace_back(type, &set);
+      for (auto& [type, set] : pending.rrsets)
+        sets.emplace_back(type, &set);
       std::stable_sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) {
         return type_rank(a.first) < type_rank(b.first);
       });

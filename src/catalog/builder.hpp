@@ -33,13 +33,14 @@ struct BuildInput {
 struct BuildStats {
   std::uint64_t names = 0;
   std::uint64_t services = 0;
-  std::uint64_t instances = 0;         // instance names served
-  std::uint64_t invalid_names = 0;     // env/zone/appid not a valid label sequence
+  std::uint64_t instances = 0;      // instance names served
+  std::uint64_t invalid_names = 0;  // env/zone/appid not a valid label sequence
   std::uint64_t hostname_collisions = 0;
-  std::uint64_t shadowed_names = 0;    // names taken by a static record or a service name
+  std::uint64_t shadowed_names = 0;  // names taken by a static record or a service name
 };
 
-std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input, BuildStats* stats = nullptr);
+std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input,
+                                               BuildStats* stats = nullptr);
 
 // Zone serials that follow the data and never go backwards: max(previous + 1, now in
 // seconds, the zone file's serial), in RFC 1982 terms for the first step.

@@ -50,11 +50,13 @@ std::string hostname_label(std::string_view hostname) {
 
 std::string disambiguated_label(std::string_view label, std::string_view original_hostname) {
   std::uint32_t h = 2166136261u;  // FNV-1a 32: stable across runs and builds
-  for (unsigned char c : original_hostname) h = (h ^ c) * 16777619u;
+  for (unsigned char c : original_hostname)
+    h = (h ^ c) * 16777619u;
   static const char* kHex = "0123456789abcdef";
   std::string out(label.substr(0, 56));
   out.push_back('-');
-  for (int i = 5; i >= 0; --i) out.push_back(kHex[(h >> (i * 4)) & 0xF]);
+  for (int i = 5; i >= 0; --i)
+    out.push_back(kHex[(h >> (i * 4)) & 0xF]);
   return out;
 }
 

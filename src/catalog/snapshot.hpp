@@ -27,13 +27,13 @@ inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max()
 struct Record {
   std::uint32_t rdata_offset = 0;  // into Snapshot::rdata
   std::uint16_t rdata_length = 0;
-  common::Nanos renew_ns = 0;      // synthesized: the instance's renew time (newest if shared)
+  common::Nanos renew_ns = 0;         // synthesized: the instance's renew time (newest if shared)
   std::uint32_t target_node = kNone;  // SRV/NS: node whose A/AAAA go to the additional section
 };
 
 struct RRset {
   std::uint16_t type = 0;
-  bool synthesized = false;       // TTL from renew times; otherwise static_ttl
+  bool synthesized = false;  // TTL from renew times; otherwise static_ttl
   std::uint32_t static_ttl = 0;
   std::uint32_t first_record = 0;
   std::uint32_t record_count = 0;
@@ -43,7 +43,7 @@ struct RRset {
 };
 
 enum class NodeKind : std::uint8_t {
-  kEmpty,     // empty non-terminal: exists, no data
+  kEmpty,  // empty non-terminal: exists, no data
   kApex,
   kStatic,    // from the zone file
   kService,   // appid.env.zone.region
@@ -67,7 +67,7 @@ struct RegionState {
   // Non-zero for file sources: TTLs are computed as of this time (the newest renew time in
   // the file), so a snapshot file is served as it was when written, not as ever more late.
   common::Nanos frozen_now_ns = 0;
-  bool stale = false;            // registry unreachable: TTLs capped at stale_ttl
+  bool stale = false;              // registry unreachable: TTLs capped at stale_ttl
   common::Nanos last_good_ns = 0;  // after last_good + max_stale, SERVFAIL
 };
 
@@ -76,7 +76,8 @@ struct NameHash {
   std::size_t operator()(std::string_view s) const noexcept {
     // FNV-1a: names are short and already lower-cased.
     std::uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    for (unsigned char c : s)
+      h = (h ^ c) * 1099511628211ull;
     return static_cast<std::size_t>(h);
   }
 };

@@ -13,7 +13,8 @@ namespace discodns::catalog {
 namespace {
 
 std::string lower(std::string s) {
-  for (char& c : s) c = wire::ascii_lower(c);
+  for (char& c : s)
+    c = wire::ascii_lower(c);
   return s;
 }
 
@@ -47,7 +48,8 @@ StaticZone load_static_zone(const std::filesystem::path& file, const std::string
   ldns_rdf* origin = ldns_dname_new_frm_str(domain.c_str());
   ldns_zone* zone = nullptr;
   int line = 1;
-  ldns_status status = ldns_zone_new_frm_fp_l(&zone, fp.get(), origin, 3600, LDNS_RR_CLASS_IN, &line);
+  ldns_status status =
+      ldns_zone_new_frm_fp_l(&zone, fp.get(), origin, 3600, LDNS_RR_CLASS_IN, &line);
   ldns_rdf_deep_free(origin);
   if (status != LDNS_STATUS_OK) {
     throw ZoneError(file.string() + ":" + std::to_string(line) + ": " +

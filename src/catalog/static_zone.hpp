@@ -18,8 +18,8 @@ struct StaticRecord {
 };
 
 struct StaticZone {
-  std::string apex;          // lower-cased wire-format name of the served domain
-  std::string apex_text;     // "example.com."
+  std::string apex;       // lower-cased wire-format name of the served domain
+  std::string apex_text;  // "example.com."
   std::uint32_t soa_serial = 0;
   std::uint32_t soa_ttl = 0;
   std::uint32_t soa_minimum = 0;

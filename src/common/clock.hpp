@@ -38,6 +38,8 @@ class ManualClock final : public Clock {
   std::atomic<Nanos> now_;
 };
 
-inline Nanos wall_now_ns() { return SystemClock{}.now_ns(); }
+inline Nanos wall_now_ns() {
+  return SystemClock{}.now_ns();
+}
 
 }  // namespace discodns::common

@@ -3,11 +3,14 @@
 namespace discodns::common {
 namespace {
 
-std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+std::uint64_t rotl(std::uint64_t x, int b) {
+  return (x << b) | (x >> (64 - b));
+}
 
 std::uint64_t load_le64(const std::uint8_t* p) {
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | p[i];
   return v;
 }
 
@@ -46,7 +49,8 @@ std::uint64_t siphash24(const std::array<std::uint8_t, 16>& key,
   State s{k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull, k0 ^ 0x6c7967656e657261ull,
           k1 ^ 0x7465646279746573ull};
   std::size_t full = data.size() / 8 * 8;
-  for (std::size_t i = 0; i < full; i += 8) s.absorb(load_le64(data.data() + i));
+  for (std::size_t i = 0; i < full; i += 8)
+    s.absorb(load_le64(data.data() + i));
   std::uint64_t last = static_cast<std::uint64_t>(data.size() & 0xff) << 56;
   for (std::size_t i = full; i < data.size(); ++i) {
     last |= static_cast<std::uint64_t>(data[i]) << (8 * (i - full));

@@ -23,7 +23,7 @@ using catalog::Snapshot;
 namespace type = wire::type;
 namespace rcode = wire::rcode;
 
-constexpr std::size_t kMaxTargets = 64;  // SRV/NS targets whose addresses we try to add
+constexpr std::size_t kMaxTargets = 64;          // SRV/NS targets whose addresses we try to add
 constexpr std::size_t kServerCookieLength = 16;  // RFC 9018: version, reserved, time, hash
 
 // An additional-section candidate: a node whose A/AAAA follow, and where its name already
@@ -37,7 +37,12 @@ class Responder {
  public:
   Responder(std::span<const std::uint8_t> query, const Snapshot& snap, common::Nanos now,
             const Limits& limits, const QueryContext& ctx, std::span<std::uint8_t> out)
-      : query_(query), snap_(snap), now_(now), limits_(limits), ctx_(ctx), out_(out),
+      : query_(query),
+        snap_(snap),
+        now_(now),
+        limits_(limits),
+        ctx_(ctx),
+        out_(out),
         w_(out, wire::kMaxNameLength) {}
 
   Outcome run() {
@@ -58,8 +63,8 @@ class Responder {
     if (ctx_.transport == Transport::kTcp) return kMaxResponseSize;
     if (!q_.has_opt) return wire::kMinUdpPayload;
     std::size_t asked = std::max<std::size_t>(q_.udp_payload, wire::kMinUdpPayload);
-    return std::min<std::size_t>(asked, std::max<std::size_t>(limits_.our_payload_size,
-                                                              wire::kMinUdpPayload));
+    return std::min<std::size_t>(
+        asked, std::max<std::size_t>(limits_.our_payload_size, wire::kMinUdpPayload));
   }
 
   std::size_t opt_size() const {
@@ -71,7 +76,8 @@ class Responder {
 
   // Header with QR set, the query's ID, opcode, RD and CD; counts filled in at the end.
   void write_header_and_question(bool with_question) {
-    std::uint16_t flags = wire::flag::kQr | (q_.flags & (0x7800 | wire::flag::kRd | wire::flag::kCd));
+    std::uint16_t flags =
+        wire::flag::kQr | (q_.flags & (0x7800 | wire::flag::kRd | wire::flag::kCd));
     w_.u16(q_.id);
     w_.u16(flags);
     w_.u16(with_question ? 1 : 0);
@@ -117,8 +123,7 @@ class Responder {
       encloser = snap_.find(name);
     }
     const Node& found = snap_.nodes[encloser == kNone ? snap_.apex_node : encloser];
-    if (found.delegation != kNone &&
-        !(index == found.delegation && q_.qtype == type::kDs)) {
+    if (found.delegation != kNone && !(index == found.delegation && q_.qtype == type::kDs)) {
       return referral(found.delegation);
     }
     if (found.kind != NodeKind::kApex && found.kind != NodeKind::kStatic && too_stale(qname)) {
@@ -176,9 +181,8 @@ class Responder {
     std::size_t cut_offset = wire::kHeaderSize + q_.qname_length - snap_.names[cut].size();
     std::size_t targets = 0;
     auto mark = w_.mark();
-    if (ns == nullptr ||
-        !write_rrset(*ns, node, static_cast<std::uint16_t>(0xC000 | cut_offset), nscount_,
-                     &targets)) {
+    if (ns == nullptr || !write_rrset(*ns, node, static_cast<std::uint16_t>(0xC000 | cut_offset),
+                                      nscount_, &targets)) {
       w_.rollback(mark);
       nscount_ = 0;
       truncated_ = true;
@@ -198,7 +202,8 @@ class Responder {
   const catalog::RegionState* region_of(std::string_view qname) const {
     if (qname.size() <= snap_.apex.size()) return nullptr;
     std::string_view name = qname;
-    while (wire::parent_of(name).size() > snap_.apex.size()) name = wire::parent_of(name);
+    while (wire::parent_of(name).size() > snap_.apex.size())
+      name = wire::parent_of(name);
     std::string_view label = name.substr(1, static_cast<unsigned char>(name[0]));
     for (const auto& region : snap_.regions) {
       if (region.label.size() == label.size() &&
@@ -241,8 +246,8 @@ class Responder {
         ttl = std::min(ttl, snap_.ttl.stale_ttl_s);
       }
     }
-    unsigned cap = (set.type == type::kA || set.type == type::kAaaa) ? limits_.max_address_records
-                                                                     : 0;
+    unsigned cap =
+        (set.type == type::kA || set.type == type::kAaaa) ? limits_.max_address_records : 0;
     unsigned written = 0;
     std::uint32_t start = ctx_.rotation % set.record_count;
     for (std::uint32_t k = 0; k < set.record_count; ++k) {
@@ -312,7 +317,8 @@ class Responder {
       w_.u16(limits_.tcp_idle_timeout_100ms);
     }
     if (!w_.failed()) {
-      wire::put_u16(w_.data() + rdlength_at, static_cast<std::uint16_t>(w_.size() - rdlength_at - 2));
+      wire::put_u16(w_.data() + rdlength_at,
+                    static_cast<std::uint16_t>(w_.size() - rdlength_at - 2));
       ++arcount_;
     }
   }
@@ -328,12 +334,13 @@ class Responder {
     wire::put_u32(server + 4, static_cast<std::uint32_t>(now_ / common::kNanosPerSecond));
     std::size_t address = std::min<std::size_t>(ctx_.client_address.size(), 16);
     std::memcpy(input + 16, ctx_.client_address.data(), address);
-    std::uint64_t hash =
-        common::siphash24(limits_.cookie_secret, std::span<const std::uint8_t>(input, 16 + address));
+    std::uint64_t hash = common::siphash24(limits_.cookie_secret,
+                                           std::span<const std::uint8_t>(input, 16 + address));
     w_.u16(wire::edns::kOptionCookie);
     w_.u16(8 + kServerCookieLength);
     w_.bytes(input, 16);
-    for (int i = 7; i >= 0; --i) w_.u8(static_cast<std::uint8_t>(hash >> (i * 8)));
+    for (int i = 7; i >= 0; --i)
+      w_.u8(static_cast<std::uint8_t>(hash >> (i * 8)));
   }
 
   void set_flag(std::uint16_t f) { flags_extra_ |= f; }

@@ -16,8 +16,8 @@ enum class Transport : std::uint8_t { kUdp, kTcp };
 
 // Fixed per server: from the config.
 struct Limits {
-  std::uint16_t our_payload_size = 1232;  // advertised in our OPT; caps UDP answers with EDNS
-  unsigned max_address_records = 0;       // cap on A/AAAA records per answer; 0 = none
+  std::uint16_t our_payload_size = 1232;       // advertised in our OPT; caps UDP answers with EDNS
+  unsigned max_address_records = 0;            // cap on A/AAAA records per answer; 0 = none
   std::uint16_t tcp_idle_timeout_100ms = 100;  // RFC 7828 edns-tcp-keepalive value we send
   std::array<std::uint8_t, 16> cookie_secret{};  // RFC 7873 server cookie key
 };
@@ -25,16 +25,16 @@ struct Limits {
 // Varies per query.
 struct QueryContext {
   Transport transport = Transport::kUdp;
-  std::uint32_t rotation = 0;  // picks where each RRset starts (load spreading)
+  std::uint32_t rotation = 0;                    // picks where each RRset starts (load spreading)
   std::span<const std::uint8_t> client_address;  // 4 or 16 bytes; binds the server cookie
 };
 
 struct Outcome {
-  bool respond = false;       // false: drop silently (not even a header can be echoed)
-  std::size_t size = 0;       // bytes written to `out`
-  std::uint8_t rcode = 0;     // including extended rcode bits (BADVERS = 16)
-  std::uint16_t qtype = 0;    // 0 when the question could not be parsed
-  bool truncated = false;     // TC set
+  bool respond = false;     // false: drop silently (not even a header can be echoed)
+  std::size_t size = 0;     // bytes written to `out`
+  std::uint8_t rcode = 0;   // including extended rcode bits (BADVERS = 16)
+  std::uint16_t qtype = 0;  // 0 when the question could not be parsed
+  bool truncated = false;   // TC set
 };
 
 // Response buffers must hold this much; TCP answers can be up to 64 KiB.

@@ -43,7 +43,8 @@ bool read_opt(std::span<const std::uint8_t> p, std::size_t pos, std::uint16_t kl
     if (code == edns::kOptionCookie) {
       // Client cookie 8 octets, optionally a server cookie of 8..32 (RFC 7873 §5.2.2).
       if (length != 8 && (length < 16 || length > 40)) return false;
-      for (std::size_t i = 0; i < length; ++i) q.cookie[i] = p[pos + i];
+      for (std::size_t i = 0; i < length; ++i)
+        q.cookie[i] = p[pos + i];
       q.cookie_length = static_cast<std::uint8_t>(length);
     } else if (code == edns::kOptionTcpKeepalive) {
       q.tcp_keepalive = true;  // a client must send it empty; any length is tolerated

@@ -25,8 +25,8 @@ struct QueryView {
   std::uint8_t opcode = 0;
   // The question, when it parsed: it starts at offset 12 and is copied to the response as is
   // (so the client's letter case survives).
-  std::size_t question_length = 0;  // qname + 4, or 0 when the question is unusable
-  std::size_t qname_length = 0;     // wire octets including the root label
+  std::size_t question_length = 0;                 // qname + 4, or 0 when the question is unusable
+  std::size_t qname_length = 0;                    // wire octets including the root label
   std::array<char, kMaxNameLength> qname_lower{};  // lower-cased copy for lookups
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;

@@ -8,7 +8,9 @@
 
 namespace discodns::wire {
 
-inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // "Goim.Comet.example.com." or without the final dot -> lower-cased wire form. Supports
 // \. and \DDD escapes. nullopt when a label is empty or too long, or the name exceeds 255.

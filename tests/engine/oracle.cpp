@@ -1,0 +1,117 @@
+#include "oracle.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace discodns::testing {
+
+std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
+                                     const QueryOptions& options) {
+  ldns_pkt* pkt = nullptr;
+  ldns_status s = ldns_pkt_query_new_frm_str(&pkt, name.c_str(), type, LDNS_RR_CLASS_IN,
+                                             options.rd ? LDNS_RD : 0);
+  EXPECT_EQ(s, LDNS_STATUS_OK);
+  ldns_pkt_set_id(pkt, options.id);
+  if (options.edns) {
+    ldns_pkt_set_edns_udp_size(pkt, options.udp_size);
+    ldns_pkt_set_edns_do(pkt, options.dnssec_ok);
+    ldns_pkt_set_edns_data(pkt, nullptr);
+    // ldns writes an OPT record only when one of these is non-zero
+    if (!ldns_pkt_edns(pkt)) ldns_pkt_set_edns_version(pkt, 0);
+  }
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  EXPECT_EQ(ldns_pkt2wire(&wire, pkt, &size), LDNS_STATUS_OK);
+  std::vector<std::uint8_t> out(wire, wire + size);
+  free(wire);
+  ldns_pkt_free(pkt);
+  return out;
+}
+
+PacketPtr decode(const std::vector<std::uint8_t>& wire) {
+  ldns_pkt* pkt = nullptr;
+  ldns_status s = ldns_wire2pkt(&pkt, wire.data(), wire.size());
+  EXPECT_EQ(s, LDNS_STATUS_OK) << ldns_get_errorstr_by_id(s);
+  return PacketPtr(pkt, &ldns_pkt_free);
+}
+
+std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type) {
+  std::vector<ldns_rr*> out;
+  ldns_rr_list* list = nullptr;
+  switch (section) {
+    case LDNS_SECTION_ANSWER:
+      list = ldns_pkt_answer(pkt);
+      break;
+    case LDNS_SECTION_AUTHORITY:
+      list = ldns_pkt_authority(pkt);
+      break;
+    case LDNS_SECTION_ADDITIONAL:
+      list = ldns_pkt_additional(pkt);
+      break;
+    default:
+      list = ldns_pkt_question(pkt);
+      break;
+  }
+  for (std::size_t i = 0; list && i < ldns_rr_list_rr_count(list); ++i) {
+    ldns_rr* rr = ldns_rr_list_rr(list, i);
+    if (type == 0 || static_cast<int>(ldns_rr_get_type(rr)) == type) out.push_back(rr);
+  }
+  return out;
+}
+
+std::string owner_text(const ldns_rr* rr) {
+  char* s = ldns_rdf2str(ldns_rr_owner(rr));
+  std::string out(s);
+  free(s);
+  return out;
+}
+
+std::string rdf_text(const ldns_rr* rr, std::size_t index) {
+  char* s = ldns_rdf2str(ldns_rr_rdf(rr, index));
+  std::string out(s);
+  free(s);
+  return out;
+}
+
+registry::Instance instance(const std::string& appid, const std::string& env,
+                            const std::string& zone, const std::string& hostname,
+                            std::vector<registry::Endpoint> endpoints, std::int64_t renew_ns,
+                            std::uint16_t weight, registry::Status status) {
+  registry::Instance inst;
+  inst.appid = appid;
+  inst.env = env;
+  inst.zone = zone;
+  inst.region = "china";
+  inst.hostname = hostname;
+  inst.endpoints = std::move(endpoints);
+  inst.version = "v1";
+  inst.metadata = {{"weight", std::to_string(weight)}};
+  inst.status = status;
+  inst.weight = weight;
+  inst.renew_ns = renew_ns;
+  return inst;
+}
+
+std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> instances,
+                                               common::Nanos last_good_ns, bool stale) {
+  std::sort(instances.begin(), instances.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.appid, a.env, a.zone, a.hostname) <
+           std::tie(b.appid, b.env, b.zone, b.hostname);
+  });
+  auto data = std::make_shared<registry::RegistryData>();
+  data->instances = std::move(instances);
+  catalog::BuildInput input;
+  input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(
+      std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
+  input.regions.push_back({"china", data, last_good_ns});
+  input.serial = 2026112600;
+  auto snap = catalog::build_snapshot(input);
+  if (stale) {
+    auto copy = std::make_shared<catalog::Snapshot>(*snap);
+    copy->regions[0].stale = true;
+    return copy;
+  }
+  return snap;
+}
+
+}  // namespace discodns::testing

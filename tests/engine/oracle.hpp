@@ -1,0 +1,55 @@
+// Test helpers for the query engine: build queries and decode answers with ldns, an
+// implementation independent of ours.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/builder.hpp"
+#include "catalog/static_zone.hpp"
+#include "query/engine.hpp"
+#include "registry/model.hpp"
+
+#include <ldns/ldns.h>
+
+namespace discodns::testing {
+
+using PacketPtr = std::unique_ptr<ldns_pkt, void (*)(ldns_pkt*)>;
+
+struct QueryOptions {
+  std::uint16_t id = 0x1234;
+  bool rd = true;
+  bool edns = false;
+  std::uint16_t udp_size = 1232;
+  bool dnssec_ok = false;
+};
+
+// A wire-format query made by ldns.
+std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
+                                     const QueryOptions& options = {});
+
+// Decodes a response; fails the test when ldns cannot parse it.
+PacketPtr decode(const std::vector<std::uint8_t>& wire);
+
+// Records of one section, filtered by type (0 = all).
+std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type = 0);
+
+std::string owner_text(const ldns_rr* rr);
+std::string rdf_text(const ldns_rr* rr, std::size_t index);
+
+// An instance with sensible defaults for tests.
+registry::Instance instance(const std::string& appid, const std::string& env,
+                            const std::string& zone, const std::string& hostname,
+                            std::vector<registry::Endpoint> endpoints, std::int64_t renew_ns,
+                            std::uint16_t weight = 10,
+                            registry::Status status = registry::Status::kUp);
+
+// Builds a snapshot of zones/example.com.zone plus `instances` served under region "china";
+// `last_good_ns` 0 makes it a file source (frozen time), otherwise live.
+std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> instances,
+                                               common::Nanos last_good_ns = 1, bool stale = false);
+
+}  // namespace discodns::testing
