@@ -115,6 +115,7 @@ class Builder {
       set.static_ttl = set.records.empty() ? rec.ttl : std::min(set.static_ttl, rec.ttl);
       PendingRecord pr;
       pr.rdata = Bytes(rec.rdata.begin(), rec.rdata.end());
+      if (rec.type == wire::type::kSoa && in_.serial != 0) patch_serial(pr.rdata, in_.serial);
       if (rec.type == wire::type::kNs) pr.target = std::string(pr.rdata.begin(), pr.rdata.end());
       set.records.push_back(std::move(pr));
     }
@@ -233,6 +234,17 @@ class Builder {
       set.synthesized = true;
       set.records = std::move(records);
     }
+  }
+
+  // SOA RDATA is MNAME RNAME SERIAL ...: the served serial follows the data (design.md §3).
+  static void patch_serial(Bytes& rdata, std::uint32_t serial) {
+    std::size_t pos = 0;
+    for (int name = 0; name < 2; ++name) {
+      while (pos < rdata.size() && rdata[pos] != 0)
+        pos += rdata[pos] + 1;
+      ++pos;
+    }
+    if (pos + 4 <= rdata.size()) wire::put_u32(&rdata[pos], serial);
   }
 
   // appid.env.zone.region.domain in lower-cased wire form, or nullopt if not a valid name.

@@ -101,6 +101,18 @@ class Snapshot {
     return {rdata.data() + r.rdata_offset, r.rdata_length};
   }
 
+  // The TTL rules of design.md §4 applied to one RRset at query time `now`. `fresh_only`
+  // says whether late records must be left out (some member is not late).
+  struct RRsetView {
+    std::uint32_t ttl = 0;
+    bool fresh_only = false;
+    common::Nanos now = 0;  // the time the rules were applied at (frozen for file sources)
+  };
+  RRsetView view(const RRset& set, const Node& node, common::Nanos now) const;
+  bool included(const Record& record, const RRsetView& view) const {
+    return !view.fresh_only || !is_late(record.renew_ns, view.now, ttl);
+  }
+
   std::string apex;  // lower-cased wire name of the served domain
   std::uint32_t apex_node = kNone;
   std::uint32_t soa_rrset = kNone;  // index into rrsets

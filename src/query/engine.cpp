@@ -215,13 +215,6 @@ class Responder {
     return nullptr;
   }
 
-  common::Nanos effective_now(const Node& node) const {
-    if (node.region < snap_.regions.size() && snap_.regions[node.region].frozen_now_ns != 0) {
-      return snap_.regions[node.region].frozen_now_ns;
-    }
-    return now_;
-  }
-
   // Writes a whole RRset whose owner is the 2-byte compression pointer `owner`, rotated by
   // the query's rotation; late instances are left out while fresh ones exist. Records the
   // additional-section targets. False when it does not fit (the caller rolls back).
@@ -229,33 +222,17 @@ class Responder {
                    std::size_t* targets) {
     if (set.record_count == 0) return true;
     const Record* records = &snap_.records[set.first_record];
-    common::Nanos now = effective_now(node);
-    bool any_fresh = false;
-    std::uint32_t ttl = set.static_ttl;
-    if (set.synthesized) {
-      for (std::uint32_t i = 0; i < set.record_count && !any_fresh; ++i) {
-        any_fresh = !catalog::is_late(records[i].renew_ns, now, snap_.ttl);
-      }
-      ttl = snap_.ttl.max_s;
-      for (std::uint32_t i = 0; i < set.record_count; ++i) {
-        if (included(records[i], any_fresh, now)) {
-          ttl = std::min(ttl, catalog::instance_ttl(records[i].renew_ns, now, snap_.ttl));
-        }
-      }
-      if (node.region < snap_.regions.size() && snap_.regions[node.region].stale) {
-        ttl = std::min(ttl, snap_.ttl.stale_ttl_s);
-      }
-    }
+    Snapshot::RRsetView view = snap_.view(set, node, now_);
     unsigned cap =
         (set.type == type::kA || set.type == type::kAaaa) ? limits_.max_address_records : 0;
     unsigned written = 0;
     std::uint32_t start = ctx_.rotation % set.record_count;
     for (std::uint32_t k = 0; k < set.record_count; ++k) {
       const Record& rec = records[(start + k) % set.record_count];
-      if (set.synthesized && !included(rec, any_fresh, now)) continue;
+      if (!snap_.included(rec, view)) continue;
       if (cap != 0 && written == cap) break;
       std::size_t rdata_at = w_.size() + 12;
-      if (!write_record(rec, set.type, owner, ttl)) return false;
+      if (!write_record(rec, set.type, owner, view.ttl)) return false;
       ++written;
       ++count;
       if (rec.target_node != kNone && *targets < kMaxTargets) {
@@ -265,10 +242,6 @@ class Responder {
       }
     }
     return true;
-  }
-
-  bool included(const Record& rec, bool any_fresh, common::Nanos now) const {
-    return !any_fresh || !catalog::is_late(rec.renew_ns, now, snap_.ttl);
   }
 
   bool write_record(const Record& rec, std::uint16_t rtype, std::uint16_t owner,

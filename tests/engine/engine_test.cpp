@@ -343,3 +343,16 @@ TEST_F(EngineTest, AddressRecordCapPicksASubset) {
 
 }  // namespace
 }  // namespace discodns::testing
+
+namespace discodns::testing {
+namespace {
+
+TEST_F(EngineTest, SoaSerialIsTheSnapshotSerial) {
+  auto r = ask("example.com.", LDNS_RR_TYPE_SOA);
+  auto soa = rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_SOA);
+  ASSERT_EQ(soa.size(), 1u);
+  EXPECT_EQ(ldns_rdf2native_int32(ldns_rr_rdf(soa[0], 2)), snap_->serial);
+}
+
+}  // namespace
+}  // namespace discodns::testing
