@@ -74,7 +74,7 @@ std::string wire_to_text(std::string_view wire) {
     out.push_back('.');
     i += len + 1;
   }
-  if (out.empty()) out = ".";
+  if (out.empty()) out.push_back('.');
   return out;
 }
 
