@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "catalog/labels.hpp"
 #include "wire/bytes.hpp"
@@ -31,7 +33,14 @@ struct PendingRRset {
 struct PendingNode {
   NodeKind kind = NodeKind::kEmpty;
   std::uint16_t region = std::numeric_limits<std::uint16_t>::max();
-  std::map<std::uint16_t, PendingRRset> rrsets;
+  std::vector<std::pair<std::uint16_t, PendingRRset>> rrsets;  // few per node: a vector
+
+  PendingRRset& rrset(std::uint16_t type) {
+    for (auto& [t, set] : rrsets) {
+      if (t == type) return set;
+    }
+    return rrsets.emplace_back(type, PendingRRset{}).second;
+  }
 };
 
 // RRsets at a node are kept in this order, so ANY (RFC 8482) returns the most useful one.
@@ -110,7 +119,7 @@ class Builder {
     for (const auto& rec : zone.records) {
       PendingNode& node = nodes_[rec.owner];
       node.kind = rec.owner == zone.apex ? NodeKind::kApex : NodeKind::kStatic;
-      PendingRRset& set = node.rrsets[rec.type];
+      PendingRRset& set = node.rrset(rec.type);
       // RFC 2181 §5.2: one TTL per RRset; the smallest one written wins.
       set.static_ttl = set.records.empty() ? rec.ttl : std::min(set.static_ttl, rec.ttl);
       PendingRecord pr;
@@ -200,7 +209,7 @@ class Builder {
         std::string target;
         if (ip) {
           if (host_node && host_addresses.insert(ip->bytes).second) {
-            PendingRRset& set = host_node->rrsets[ip->type];
+            PendingRRset& set = host_node->rrset(ip->type);
             set.synthesized = true;
             set.records.push_back({ip->bytes, inst.renew_ns, {}});
           }
@@ -220,7 +229,7 @@ class Builder {
     }
 
     for (auto& [key, renew] : addresses) {
-      PendingRRset& set = service_node.rrsets[key.first];
+      PendingRRset& set = service_node.rrset(key.first);
       set.synthesized = true;
       set.records.push_back({key.second, renew, {}});
     }
@@ -230,7 +239,7 @@ class Builder {
       PendingNode& node = nodes_[name];
       node.kind = NodeKind::kSrv;
       node.region = region;
-      PendingRRset& set = node.rrsets[wire::type::kSrv];
+      PendingRRset& set = node.rrset(wire::type::kSrv);
       set.synthesized = true;
       set.records = std::move(records);
     }
@@ -274,7 +283,7 @@ class Builder {
     }
     for (const auto& [k, v] : inst.metadata)
       strings.push_back(k + "=" + v);
-    PendingRRset& set = node.rrsets[wire::type::kTxt];
+    PendingRRset& set = node.rrset(wire::type::kTxt);
     set.synthesized = true;
     set.records.push_back({txt_rdata(strings), inst.renew_ns, {}});
   }
@@ -295,6 +304,13 @@ class Builder {
   }
 
   std::shared_ptr<const Snapshot> flatten() {
+    // A stable node order (by name) so that equal inputs give byte-identical snapshots.
+    std::vector<std::pair<const std::string, PendingNode>*> ordered;
+    ordered.reserve(nodes_.size());
+    for (auto& entry : nodes_)
+      ordered.push_back(&entry);
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
     auto snap = std::make_shared<Snapshot>();
     const StaticZone& zone = *in_.zone;
     snap->apex = zone.apex;
@@ -316,7 +332,9 @@ class Builder {
     snap->nodes.reserve(nodes_.size());
     snap->names.reserve(nodes_.size());
     snap->index.reserve(nodes_.size());
-    for (auto& [name, pending] : nodes_) {
+    for (auto* entry : ordered) {
+      const std::string& name = entry->first;
+      PendingNode& pending = entry->second;
       auto index = static_cast<std::uint32_t>(snap->nodes.size());
       snap->index.emplace(name, index);
       snap->names.push_back(name);
@@ -383,8 +401,8 @@ class Builder {
 
   const BuildInput& in_;
   BuildStats& stats_;
-  std::map<std::string, PendingNode> nodes_;
-  std::set<std::string> service_names_;
+  std::unordered_map<std::string, PendingNode> nodes_;
+  std::unordered_set<std::string> service_names_;
   std::vector<std::string> targets_;  // parallel to snap->records during flatten
 };
 
