@@ -1,3 +1,7 @@
+// How a snapshot is built: the zone file becomes one block; registry instances, grouped by
+// (appid, env, zone) under their region, become one block per service, reused from the
+// previous snapshot when the group's instances are unchanged; then the empty non-terminals
+// above the services and the delegation points are listed.
 #include "catalog/builder.hpp"
 
 #include <arpa/inet.h>
@@ -6,9 +10,9 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "catalog/labels.hpp"
+#include "common/siphash.hpp"
 #include "wire/bytes.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
@@ -32,7 +36,6 @@ struct PendingRRset {
 
 struct PendingNode {
   NodeKind kind = NodeKind::kEmpty;
-  std::uint16_t region = std::numeric_limits<std::uint16_t>::max();
   std::vector<std::pair<std::uint16_t, PendingRRset>> rrsets;  // few per node: a vector
 
   PendingRRset& rrset(std::uint16_t type) {
@@ -42,6 +45,8 @@ struct PendingNode {
     return rrsets.emplace_back(type, PendingRRset{}).second;
   }
 };
+
+using PendingNodes = std::unordered_map<std::string, PendingNode>;
 
 // RRsets at a node are kept in this order, so ANY (RFC 8482) returns the most useful one.
 int type_rank(std::uint16_t t) {
@@ -59,7 +64,7 @@ int type_rank(std::uint16_t t) {
     case wire::type::kTxt:
       return 5;
     default:
-      return 6;
+      return 6 + t;
   }
 }
 
@@ -70,8 +75,9 @@ struct Address {
 
 std::optional<Address> parse_ip(const std::string& host) {
   std::uint8_t buf[16];
-  if (inet_pton(AF_INET, host.c_str(), buf) == 1)
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) {
     return Address{wire::type::kA, Bytes(buf, buf + 4)};
+  }
   if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
     return Address{wire::type::kAaaa, Bytes(buf, buf + 16)};
   }
@@ -81,6 +87,7 @@ std::optional<Address> parse_ip(const std::string& host) {
 Bytes txt_rdata(const std::vector<std::string>& strings) {
   Bytes out;
   for (const auto& s : strings) {
+    if (out.size() + 256 > 65000) break;  // stays one RDATA, whatever the metadata
     std::size_t n = std::min<std::size_t>(s.size(), 255);
     out.push_back(static_cast<std::uint8_t>(n));
     out.insert(out.end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n));
@@ -97,27 +104,154 @@ Bytes srv_rdata(std::uint16_t weight, std::uint16_t port, const std::string& tar
   return out;
 }
 
+// SOA RDATA is MNAME RNAME SERIAL ...: the served serial follows the data (design.md §3).
+void patch_serial(Bytes& rdata, std::uint32_t serial) {
+  std::size_t pos = 0;
+  for (int name = 0; name < 2; ++name) {
+    while (pos < rdata.size() && rdata[pos] != 0)
+      pos += rdata[pos] + 1;
+    ++pos;
+  }
+  if (pos + 4 <= rdata.size()) wire::put_u32(&rdata[pos], serial);
+}
+
+// appid.env.zone.region.domain in lower-cased wire form, or nullopt if not a valid name.
+std::optional<std::string> service_name(const registry::Instance& inst,
+                                        const std::string& region_suffix) {
+  auto app = appid_labels(inst.appid);
+  auto env = key_label(inst.env);
+  auto zone = key_label(inst.zone);
+  if (!app || !env || !zone) return std::nullopt;
+  std::string name = *app + wire::wire_label(*env) + wire::wire_label(*zone) + region_suffix;
+  if (name.size() > wire::kMaxNameLength) return std::nullopt;
+  return name;
+}
+
+// 128 bits of SipHash over every field a block is built from: two different keys.
+std::array<std::uint64_t, 2> digest_of(std::span<const registry::Instance> group) {
+  std::string buf;
+  auto add = [&](std::string_view s) {
+    std::uint32_t n = static_cast<std::uint32_t>(s.size());
+    buf.append(reinterpret_cast<const char*>(&n), sizeof n);
+    buf.append(s);
+  };
+  auto add_int = [&](std::int64_t v) { buf.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  for (const auto& inst : group) {
+    add(inst.appid);
+    add(inst.env);
+    add(inst.zone);
+    add(inst.region);
+    add(inst.hostname);
+    add(inst.version);
+    add_int(static_cast<std::int64_t>(inst.status));
+    add_int(inst.weight);
+    add_int(inst.renew_ns);
+    add_int(static_cast<std::int64_t>(inst.endpoints.size()));
+    for (const auto& ep : inst.endpoints) {
+      add(ep.scheme);
+      add(ep.host);
+      add_int(ep.port);
+    }
+    add_int(static_cast<std::int64_t>(inst.metadata.size()));
+    for (const auto& [k, v] : inst.metadata) {
+      add(k);
+      add(v);
+    }
+  }
+  static const std::array<std::uint8_t, 16> kKeyA = {1, 2,  3,  4,  5,  6,  7,  8,
+                                                     9, 10, 11, 12, 13, 14, 15, 16};
+  static const std::array<std::uint8_t, 16> kKeyB = {16, 15, 14, 13, 12, 11, 10, 9,
+                                                     8,  7,  6,  5,  4,  3,  2,  1};
+  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(buf.data()),
+                                      buf.size());
+  return {common::siphash24(kKeyA, bytes), common::siphash24(kKeyB, bytes)};
+}
+
+// Pending nodes -> a Block with names in a stable order (equal inputs, equal bytes).
+std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
+  auto block = std::make_shared<Block>();
+  block->region = region;
+  std::vector<std::pair<const std::string, PendingNode>*> ordered;
+  ordered.reserve(pending.size());
+  for (auto& entry : pending)
+    ordered.push_back(&entry);
+  std::sort(ordered.begin(), ordered.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  block->nodes.reserve(ordered.size());
+  block->names.reserve(ordered.size());
+  block->index.reserve(ordered.size());
+  std::vector<const std::string*> targets;  // parallel to block->records
+  for (auto* entry : ordered) {
+    auto index = static_cast<std::uint32_t>(block->nodes.size());
+    block->index.emplace(entry->first, index);
+    block->names.push_back(entry->first);
+    PendingNode& pnode = entry->second;
+    Node node;
+    node.kind = pnode.kind;
+    node.first_rrset = static_cast<std::uint32_t>(block->rrsets.size());
+    std::sort(pnode.rrsets.begin(), pnode.rrsets.end(),
+              [](const auto& a, const auto& b) { return type_rank(a.first) < type_rank(b.first); });
+    for (auto& [type, set] : pnode.rrsets) {
+      RRset out;
+      out.type = type;
+      out.synthesized = set.synthesized;
+      out.static_ttl = set.static_ttl;
+      out.first_record = static_cast<std::uint32_t>(block->records.size());
+      out.record_count = static_cast<std::uint32_t>(set.records.size());
+      out.target_rdata_offset = type == wire::type::kSrv ? 6 : 0;
+      for (auto& pr : set.records) {
+        Record rec;
+        rec.rdata_offset = static_cast<std::uint32_t>(block->rdata.size());
+        rec.rdata_length = static_cast<std::uint16_t>(pr.rdata.size());
+        rec.renew_ns = pr.renew_ns;
+        block->rdata.insert(block->rdata.end(), pr.rdata.begin(), pr.rdata.end());
+        block->records.push_back(rec);
+        targets.push_back(&pr.target);
+      }
+      block->rrsets.push_back(out);
+    }
+    node.rrset_count = static_cast<std::uint16_t>(block->rrsets.size() - node.first_rrset);
+    block->nodes.push_back(node);
+  }
+  // Additional-section targets inside the block (SRV targets, in-zone NS names).
+  for (std::size_t i = 0; i < block->records.size(); ++i) {
+    if (!targets[i]->empty()) block->records[i].target_node = block->find(*targets[i]);
+  }
+  return block;
+}
+
 class Builder {
  public:
   Builder(const BuildInput& input, BuildStats& stats) : in_(input), stats_(stats) {}
 
   std::shared_ptr<const Snapshot> run() {
-    add_static();
-    // Service names first, so an instance name never takes a name a service needs
-    // (the service name wins, design.md §2), whatever the order of the data.
-    for (std::size_t r = 0; r < in_.regions.size(); ++r)
-      add_region(r, /*names_only=*/true);
-    for (std::size_t r = 0; r < in_.regions.size(); ++r)
-      add_region(r, /*names_only=*/false);
+    snap_ = std::make_shared<Snapshot>();
+    const StaticZone& zone = *in_.zone;
+    snap_->apex = zone.apex;
+    snap_->serial = in_.serial;
+    snap_->ttl = in_.ttl;
+    snap_->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
+    add_zone_block();
+    collect_groups();
+    add_service_blocks();
     add_empty_non_terminals();
-    return flatten();
+    stats_.names += snap_->zone->nodes.size() + snap_->empty_names.size();
+    return snap_;
   }
 
  private:
-  void add_static() {
+  struct Group {
+    std::string name;
+    std::uint16_t region;
+    std::span<const registry::Instance> instances;
+    std::array<std::uint64_t, 2> digest;
+  };
+
+  void add_zone_block() {
     const StaticZone& zone = *in_.zone;
+    PendingNodes nodes;
     for (const auto& rec : zone.records) {
-      PendingNode& node = nodes_[rec.owner];
+      PendingNode& node = nodes[rec.owner];
       node.kind = rec.owner == zone.apex ? NodeKind::kApex : NodeKind::kStatic;
       PendingRRset& set = node.rrset(rec.type);
       // RFC 2181 §5.2: one TTL per RRset; the smallest one written wins.
@@ -125,65 +259,116 @@ class Builder {
       PendingRecord pr;
       pr.rdata = Bytes(rec.rdata.begin(), rec.rdata.end());
       if (rec.type == wire::type::kSoa && in_.serial != 0) patch_serial(pr.rdata, in_.serial);
-      if (rec.type == wire::type::kNs) pr.target = std::string(pr.rdata.begin(), pr.rdata.end());
+      if (rec.type == wire::type::kNs) {
+        pr.target = std::string(pr.rdata.begin(), pr.rdata.end());
+        if (rec.owner != zone.apex) snap_->cuts.push_back(rec.owner);
+      }
       set.records.push_back(std::move(pr));
     }
+    auto block = flatten(nodes, kNoRegion);
+    std::uint32_t apex = block->find(zone.apex);
+    if (apex != kNone) {
+      const RRset* soa = block->rrset(block->nodes[apex], wire::type::kSoa);
+      if (soa != nullptr) snap_->soa_rrset = static_cast<std::uint32_t>(soa - block->rrsets.data());
+    }
+    std::sort(snap_->cuts.begin(), snap_->cuts.end());
+    snap_->cuts.erase(std::unique(snap_->cuts.begin(), snap_->cuts.end()), snap_->cuts.end());
+    snap_->zone = std::move(block);
   }
 
-  void add_region(std::size_t region_index, bool names_only) {
-    const RegionData& region = in_.regions[region_index];
-    if (!region.data) return;
-    auto region_label = key_label(region.region);
-    if (!region_label) return;
-    std::string region_suffix = wire::wire_label(*region_label) + in_.zone->apex;
-    const auto& all = region.data->instances;
-    // Instances are sorted by (appid, env, zone, hostname): walk one (appid, env, zone) group
-    // at a time.
-    for (std::size_t begin = 0; begin < all.size();) {
-      std::size_t end = begin + 1;
-      while (end < all.size() && all[end].appid == all[begin].appid &&
-             all[end].env == all[begin].env && all[end].zone == all[begin].zone) {
-        ++end;
+  // Instances are sorted by (appid, env, zone, hostname): one (appid, env, zone) group at a
+  // time becomes one service.
+  void collect_groups() {
+    for (std::size_t r = 0; r < in_.regions.size(); ++r) {
+      const RegionData& region = in_.regions[r];
+      RegionState state;
+      state.label = region.region;
+      state.last_good_ns = region.last_good_ns;
+      auto label = key_label(region.region);
+      if (region.data && label) {
+        std::string suffix = wire::wire_label(*label) + in_.zone->apex;
+        const auto& all = region.data->instances;
+        for (std::size_t begin = 0; begin < all.size();) {
+          std::size_t end = begin + 1;
+          while (end < all.size() && all[end].appid == all[begin].appid &&
+                 all[end].env == all[begin].env && all[end].zone == all[begin].zone) {
+            ++end;
+          }
+          std::span group(all.data() + begin, end - begin);
+          auto name = service_name(group.front(), suffix);
+          if (!name) {
+            stats_.invalid_names += group.size();
+          } else if (snap_->zone->find(*name) != kNone || service_names_.contains(*name)) {
+            // Static names win; appids equal but for case share one name: the first wins.
+            stats_.shadowed_names += group.size();
+          } else {
+            service_names_.insert(*name);
+            groups_.push_back(
+                {std::move(*name), static_cast<std::uint16_t>(r), group, digest_of(group)});
+          }
+          begin = end;
+        }
+        // File sources are served as of their newest renew time (README "TTLs").
+        if (region.last_good_ns == 0) {
+          for (const auto& inst : all)
+            state.frozen_now_ns = std::max(state.frozen_now_ns, inst.renew_ns);
+        }
       }
-      std::span group(all.data() + begin, end - begin);
-      if (names_only) {
-        if (auto name = service_name(group.front(), region_suffix)) service_names_.insert(*name);
-      } else {
-        add_service(static_cast<std::uint16_t>(region_index), region_suffix, group);
+      snap_->regions.push_back(std::move(state));
+    }
+    // Host names avoid service names, so a block depends on the set of service names too:
+    // a new generation whenever that set changes forces its blocks to be rebuilt.
+    const Snapshot* prev = in_.previous.get();
+    bool same_names = prev != nullptr && prev->services.size() == service_names_.size() &&
+                      std::all_of(groups_.begin(), groups_.end(),
+                                  [&](const Group& g) { return prev->services.contains(g.name); });
+    snap_->service_names_generation =
+        prev == nullptr ? 1 : prev->service_names_generation + (same_names ? 0 : 1);
+  }
+
+  void add_service_blocks() {
+    snap_->services.reserve(groups_.size());
+    const Snapshot* prev = in_.previous.get();
+    for (const Group& g : groups_) {
+      std::shared_ptr<const Block> block;
+      if (prev != nullptr) {
+        auto it = prev->services.find(g.name);
+        if (it != prev->services.end() && it->second->region == g.region &&
+            it->second->names_generation == snap_->service_names_generation &&
+            it->second->source_digest == g.digest) {
+          block = it->second;
+          ++stats_.blocks_reused;
+        }
       }
-      begin = end;
+      if (!block) {
+        block = build_service(g);
+        ++stats_.blocks_built;
+      }
+      stats_.instances += g.instances.size();
+      stats_.names += block->nodes.size();
+      snap_->instances += g.instances.size();
+      snap_->services.emplace(g.name, std::move(block));
+      ++stats_.services;
     }
   }
 
-  void add_service(std::uint16_t region, const std::string& region_suffix,
-                   std::span<const registry::Instance> group) {
-    auto name = service_name(group.front(), region_suffix);
-    if (!name) {
-      stats_.invalid_names += group.size();
-      return;
-    }
-    const std::string& service = *name;
-    if (nodes_.contains(service)) {
-      // Static names win; two appids equal but for case share one name: the first wins.
-      stats_.shadowed_names += group.size();
-      return;
-    }
-    PendingNode& service_node = nodes_[service];
+  std::shared_ptr<const Block> build_service(const Group& g) {
+    const std::string& service = g.name;
+    PendingNodes nodes;
+    PendingNode& service_node = nodes[service];
     service_node.kind = NodeKind::kService;
-    service_node.region = region;
-    ++stats_.services;
 
     // Instance labels, unique inside the service.
     std::map<std::string, int> label_uses;
-    for (const auto& inst : group)
+    for (const auto& inst : g.instances)
       label_uses[hostname_label(inst.hostname)]++;
 
-    // Service A/AAAA: one record per distinct address of the usable (UP) instances; its
-    // renew time is the newest of the instances that carry it.
+    // Service A/AAAA: one record per distinct address of the UP instances, renewed as the
+    // newest instance that carries it.
     std::map<std::pair<std::uint16_t, Bytes>, common::Nanos> addresses;
     std::map<std::string, std::vector<PendingRecord>> srv_by_scheme;
 
-    for (const auto& inst : group) {
+    for (const auto& inst : g.instances) {
       std::string label = hostname_label(inst.hostname);
       if (label_uses[label] > 1) {
         label = disambiguated_label(label, inst.hostname);
@@ -191,14 +376,11 @@ class Builder {
       }
       std::string host_name = wire::wire_label(label) + service;
       bool up = inst.status == registry::Status::kUp;
-      bool host_served = host_name.size() <= wire::kMaxNameLength &&
-                         !service_names_.contains(host_name) && !nodes_.contains(host_name);
       PendingNode* host_node = nullptr;
-      if (host_served) {
-        host_node = &nodes_[host_name];
+      if (host_name.size() <= wire::kMaxNameLength && !service_names_.contains(host_name) &&
+          snap_->zone->find(host_name) == kNone && !nodes.contains(host_name)) {
+        host_node = &nodes[host_name];
         host_node->kind = NodeKind::kInstance;
-        host_node->region = region;
-        ++stats_.instances;
         add_txt(*host_node, inst);
       } else {
         ++stats_.shadowed_names;
@@ -227,45 +409,26 @@ class Builder {
             {srv_rdata(inst.weight, ep.port, target), inst.renew_ns, ip ? target : std::string()});
       }
     }
-
     for (auto& [key, renew] : addresses) {
-      PendingRRset& set = service_node.rrset(key.first);
+      PendingRRset& set = nodes[service].rrset(key.first);
       set.synthesized = true;
       set.records.push_back({key.second, renew, {}});
     }
     for (auto& [scheme, records] : srv_by_scheme) {
-      std::string name = wire::wire_label("_" + scheme) + wire::wire_label("_tcp") + service;
-      if (name.size() > wire::kMaxNameLength || nodes_.contains(name)) continue;
-      PendingNode& node = nodes_[name];
+      std::string tcp = wire::wire_label("_tcp") + service;
+      std::string name = wire::wire_label("_" + scheme) + tcp;
+      if (name.size() > wire::kMaxNameLength || nodes.contains(name)) continue;
+      nodes.try_emplace(tcp);  // empty non-terminal inside the block
+      PendingNode& node = nodes[name];
       node.kind = NodeKind::kSrv;
-      node.region = region;
       PendingRRset& set = node.rrset(wire::type::kSrv);
       set.synthesized = true;
       set.records = std::move(records);
     }
-  }
-
-  // SOA RDATA is MNAME RNAME SERIAL ...: the served serial follows the data (design.md §3).
-  static void patch_serial(Bytes& rdata, std::uint32_t serial) {
-    std::size_t pos = 0;
-    for (int name = 0; name < 2; ++name) {
-      while (pos < rdata.size() && rdata[pos] != 0)
-        pos += rdata[pos] + 1;
-      ++pos;
-    }
-    if (pos + 4 <= rdata.size()) wire::put_u32(&rdata[pos], serial);
-  }
-
-  // appid.env.zone.region.domain in lower-cased wire form, or nullopt if not a valid name.
-  static std::optional<std::string> service_name(const registry::Instance& inst,
-                                                 const std::string& region_suffix) {
-    auto app = appid_labels(inst.appid);
-    auto env = key_label(inst.env);
-    auto zone = key_label(inst.zone);
-    if (!app || !env || !zone) return std::nullopt;
-    std::string name = *app + wire::wire_label(*env) + wire::wire_label(*zone) + region_suffix;
-    if (name.size() > wire::kMaxNameLength) return std::nullopt;
-    return name;
+    auto block = flatten(nodes, g.region);
+    block->source_digest = g.digest;
+    block->names_generation = snap_->service_names_generation;
+    return block;
   }
 
   void add_txt(PendingNode& node, const registry::Instance& inst) {
@@ -290,120 +453,25 @@ class Builder {
 
   // RFC 8020: every ancestor of a served name down to the apex exists.
   void add_empty_non_terminals() {
-    std::vector<std::string> missing;
     const std::string& apex = in_.zone->apex;
-    for (const auto& [name, node] : nodes_) {
-      std::string_view n = name;
-      while (n.size() > apex.size()) {
-        n = wire::parent_of(n);
-        if (!nodes_.contains(std::string(n))) missing.emplace_back(n);
+    auto add_ancestors = [&](std::string_view name) {
+      while (name.size() > apex.size()) {
+        name = wire::parent_of(name);
+        if (name.size() <= apex.size()) break;
+        if (!snap_->empty_names.emplace(name).second) break;  // the rest is already there
       }
-    }
-    for (auto& name : missing)
-      nodes_.try_emplace(std::move(name));
-  }
-
-  std::shared_ptr<const Snapshot> flatten() {
-    // A stable node order (by name) so that equal inputs give byte-identical snapshots.
-    std::vector<std::pair<const std::string, PendingNode>*> ordered;
-    ordered.reserve(nodes_.size());
-    for (auto& entry : nodes_)
-      ordered.push_back(&entry);
-    std::sort(ordered.begin(), ordered.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
-    auto snap = std::make_shared<Snapshot>();
-    const StaticZone& zone = *in_.zone;
-    snap->apex = zone.apex;
-    snap->serial = in_.serial;
-    snap->ttl = in_.ttl;
-    snap->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
-    for (const auto& region : in_.regions) {
-      RegionState state;
-      state.label = region.region;
-      state.last_good_ns = region.last_good_ns;
-      if (region.last_good_ns == 0 && region.data) {
-        for (const auto& inst : region.data->instances) {
-          state.frozen_now_ns = std::max(state.frozen_now_ns, inst.renew_ns);
-        }
-      }
-      snap->regions.push_back(std::move(state));
-    }
-
-    snap->nodes.reserve(nodes_.size());
-    snap->names.reserve(nodes_.size());
-    snap->index.reserve(nodes_.size());
-    for (auto* entry : ordered) {
-      const std::string& name = entry->first;
-      PendingNode& pending = entry->second;
-      auto index = static_cast<std::uint32_t>(snap->nodes.size());
-      snap->index.emplace(name, index);
-      snap->names.push_back(name);
-      Node node;
-      node.kind = pending.kind;
-      node.region = pending.region;
-      node.first_rrset = static_cast<std::uint32_t>(snap->rrsets.size());
-      std::vector<std::pair<std::uint16_t, PendingRRset*>> sets;
-      for (auto& [type, set] : pending.rrsets)
-        sets.emplace_back(type, &set);
-      std::stable_sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) {
-        return type_rank(a.first) < type_rank(b.first);
-      });
-      for (auto& [type, set] : sets) {
-        RRset out;
-        out.type = type;
-        out.synthesized = set->synthesized;
-        out.static_ttl = set->static_ttl;
-        out.first_record = static_cast<std::uint32_t>(snap->records.size());
-        out.record_count = static_cast<std::uint32_t>(set->records.size());
-        out.target_rdata_offset = type == wire::type::kSrv ? 6 : 0;
-        for (auto& pr : set->records) {
-          Record rec;
-          rec.rdata_offset = static_cast<std::uint32_t>(snap->rdata.size());
-          rec.rdata_length = static_cast<std::uint16_t>(pr.rdata.size());
-          rec.renew_ns = pr.renew_ns;
-          snap->rdata.insert(snap->rdata.end(), pr.rdata.begin(), pr.rdata.end());
-          snap->records.push_back(rec);
-          targets_.push_back(std::move(pr.target));
-        }
-        if (type == wire::type::kSoa && pending.kind == NodeKind::kApex) {
-          snap->soa_rrset = static_cast<std::uint32_t>(snap->rrsets.size());
-        }
-        snap->rrsets.push_back(out);
-      }
-      node.rrset_count = static_cast<std::uint16_t>(snap->rrsets.size() - node.first_rrset);
-      snap->nodes.push_back(node);
-    }
-    snap->apex_node = snap->find(zone.apex);
-
-    // Additional-section targets (SRV targets, in-zone NS names), by node index.
-    for (std::size_t i = 0; i < snap->records.size(); ++i) {
-      if (!targets_[i].empty()) snap->records[i].target_node = snap->find(targets_[i]);
-    }
-    // Zone cuts: a static NS RRset below the apex delegates everything at and under it.
-    for (std::uint32_t i = 0; i < snap->nodes.size(); ++i) {
-      Node& node = snap->nodes[i];
-      if (node.kind == NodeKind::kStatic && snap->rrset(node, wire::type::kNs) != nullptr) {
-        for (std::uint32_t j = 0; j < snap->nodes.size(); ++j) {
-          if (wire::is_at_or_below(snap->names[j], snap->names[i])) {
-            Node& below = snap->nodes[j];
-            // The closest cut to the apex wins.
-            if (below.delegation == kNone ||
-                snap->names[below.delegation].size() > snap->names[i].size()) {
-              below.delegation = i;
-            }
-          }
-        }
-      }
-    }
-    stats_.names = snap->nodes.size();
-    return snap;
+    };
+    for (const auto& [name, block] : snap_->services)
+      add_ancestors(name);
+    for (const auto& name : snap_->zone->names)
+      add_ancestors(name);
   }
 
   const BuildInput& in_;
   BuildStats& stats_;
-  std::unordered_map<std::string, PendingNode> nodes_;
-  std::unordered_set<std::string> service_names_;
-  std::vector<std::string> targets_;  // parallel to snap->records during flatten
+  std::shared_ptr<Snapshot> snap_;
+  std::vector<Group> groups_;
+  NameSet service_names_;
 };
 
 }  // namespace
@@ -411,8 +479,7 @@ class Builder {
 std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input, BuildStats* stats) {
   BuildStats local;
   Builder builder(input, stats ? *stats : local);
-  auto snap = builder.run();
-  return snap;
+  return builder.run();
 }
 
 std::uint32_t next_serial(std::uint32_t previous, std::uint32_t zone_file_serial,

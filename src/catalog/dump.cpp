@@ -40,23 +40,31 @@ std::string render(const std::string& owner, std::uint16_t type, std::uint32_t t
 
 void dump_zone(const Snapshot& snap, common::Nanos now, std::ostream& out) {
   out << "; discodns zone " << wire::wire_to_text(snap.apex) << " serial " << snap.serial << "\n";
-  // SOA first, as master files and AXFR expect; then names in a stable order.
-  std::vector<std::uint32_t> order(snap.nodes.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (a == snap.apex_node || b == snap.apex_node) return a == snap.apex_node && b != a;
-    return wire::wire_to_text(snap.names[a]) < wire::wire_to_text(snap.names[b]);
+  // The apex (SOA first, as master files expect), then every name in a stable order.
+  std::vector<std::pair<std::string, std::pair<const Block*, std::uint32_t>>> names;
+  auto add_block = [&](const Block& block) {
+    for (std::uint32_t i = 0; i < block.nodes.size(); ++i) {
+      names.push_back({wire::wire_to_text(block.names[i]), {&block, i}});
+    }
+  };
+  add_block(*snap.zone);
+  for (const auto& [name, block] : snap.services)
+    add_block(*block);
+  std::string apex = wire::wire_to_text(snap.apex);
+  std::sort(names.begin(), names.end(), [&](const auto& a, const auto& b) {
+    if ((a.first == apex) != (b.first == apex)) return a.first == apex;
+    return a.first < b.first;
   });
-  for (std::uint32_t index : order) {
-    const Node& node = snap.nodes[index];
+  for (const auto& [text, where] : names) {
+    const Block& block = *where.first;
+    const Node& node = block.nodes[where.second];
     for (std::uint32_t s = 0; s < node.rrset_count; ++s) {
-      const RRset& set = snap.rrsets[node.first_rrset + s];
-      Snapshot::RRsetView view = snap.view(set, node, now);
+      const RRset& set = block.rrsets[node.first_rrset + s];
+      Snapshot::RRsetView view = snap.view(block, set, now);
       for (std::uint32_t r = 0; r < set.record_count; ++r) {
-        const Record& rec = snap.records[set.first_record + r];
+        const Record& rec = block.records[set.first_record + r];
         if (!snap.included(rec, view)) continue;
-        out << render(snap.names[index], set.type, view.ttl, snap.rdata_of(rec));
+        out << render(block.names[where.second], set.type, view.ttl, block.rdata_of(rec));
       }
     }
   }

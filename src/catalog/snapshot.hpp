@@ -1,34 +1,41 @@
 // Snapshot: an immutable, compiled view of everything discodns serves, built on the update
 // path (catalog/builder) and read by the query path (query/engine) without locks.
 //
-// Layout: a hash map from the lower-cased wire name to a Node; a Node owns a run of RRsets;
-// an RRset owns a run of Records; a Record's RDATA lives in one byte arena, already in wire
-// form (names uncompressed, so a record can be copied anywhere in a response). TTLs are not
-// stored: a synthesized record keeps the renew time of its instance, and the engine derives
-// the TTL at query time (design.md §4).
+// It is made of Blocks: one for the static zone file and one per service
+// (appid.env.zone.region). A Block maps lower-cased wire names to Nodes; a Node owns a run of
+// RRsets; an RRset a run of Records; a Record's RDATA lives in the block's byte arena, already
+// in wire form (names uncompressed, so a record can be copied anywhere in a response). Blocks
+// are shared between snapshots: a change to one app rebuilds one block and re-links the rest.
+// TTLs are not stored: a synthesized record keeps the renew time of its instance, and the
+// engine derives the TTL at query time (design.md §4).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
+#include "registry/model.hpp"
 
 namespace discodns::catalog {
 
 inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+inline constexpr std::uint16_t kNoRegion = std::numeric_limits<std::uint16_t>::max();
 
 struct Record {
-  std::uint32_t rdata_offset = 0;  // into Snapshot::rdata
+  std::uint32_t rdata_offset = 0;  // into Block::rdata
   std::uint16_t rdata_length = 0;
   common::Nanos renew_ns = 0;         // synthesized: the instance's renew time (newest if shared)
-  std::uint32_t target_node = kNone;  // SRV/NS: node whose A/AAAA go to the additional section
+  std::uint32_t target_node = kNone;  // SRV/NS: node (same block) whose A/AAAA go in additional
 };
 
 struct RRset {
@@ -38,7 +45,7 @@ struct RRset {
   std::uint32_t first_record = 0;
   std::uint32_t record_count = 0;
   // Offset inside each record's RDATA where the target name starts (SRV: 6, NS: 0), so the
-  // additional records' owner can point at it. Only meaningful when records have targets.
+  // additional records' owner can point at it.
   std::uint16_t target_rdata_offset = 0;
 };
 
@@ -55,20 +62,6 @@ struct Node {
   std::uint32_t first_rrset = 0;
   std::uint16_t rrset_count = 0;
   NodeKind kind = NodeKind::kEmpty;
-  // Index into Snapshot::regions for synthesized nodes (stale mode, frozen file time).
-  std::uint16_t region = std::numeric_limits<std::uint16_t>::max();
-  // At or below a delegation (NS in the zone file below the apex): answers are referrals.
-  std::uint32_t delegation = kNone;  // node index of the zone cut
-};
-
-// Per registry source, what the query path needs to know about its freshness.
-struct RegionState {
-  std::string label;
-  // Non-zero for file sources: TTLs are computed as of this time (the newest renew time in
-  // the file), so a snapshot file is served as it was when written, not as ever more late.
-  common::Nanos frozen_now_ns = 0;
-  bool stale = false;              // registry unreachable: TTLs capped at stale_ttl
-  common::Nanos last_good_ns = 0;  // after last_good + max_stale, SERVFAIL
 };
 
 struct NameHash {
@@ -82,9 +75,11 @@ struct NameHash {
   }
 };
 
-class Snapshot {
- public:
-  // Lower-cased wire-format name -> node index, or kNone.
+using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+
+// A compiled group of names.
+struct Block {
+  // Lower-cased wire name -> node index, or kNone.
   std::uint32_t find(std::string_view lower_wire_name) const {
     auto it = index.find(lower_wire_name);
     return it == index.end() ? kNone : it->second;
@@ -101,6 +96,43 @@ class Snapshot {
     return {rdata.data() + r.rdata_offset, r.rdata_length};
   }
 
+  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index;
+  std::vector<std::string> names;  // wire name per node, same order as nodes
+  std::vector<Node> nodes;
+  std::vector<RRset> rrsets;
+  std::vector<Record> records;
+  std::vector<std::uint8_t> rdata;
+  std::uint16_t region = kNoRegion;  // index into Snapshot::regions for service blocks
+
+  // Service blocks: a digest of what they were built from, so an unchanged app reuses its
+  // block (a digest rather than a copy keeps memory per instance small).
+  std::array<std::uint64_t, 2> source_digest{};
+  std::uint64_t names_generation = 0;  // Snapshot::service_names_generation at build time
+};
+
+// Per registry source, what the query path needs to know about its freshness.
+struct RegionState {
+  std::string label;
+  // Non-zero for file sources: TTLs are computed as of this time (the newest renew time in
+  // the file), so a snapshot file is served as it was when written, not as ever more late.
+  common::Nanos frozen_now_ns = 0;
+  bool stale = false;              // registry unreachable: TTLs capped at stale_ttl
+  common::Nanos last_good_ns = 0;  // after last_good + max_stale, SERVFAIL
+};
+
+class Snapshot {
+ public:
+  // Where a name lives. block == nullptr: the name does not exist (or is an empty
+  // non-terminal when `empty` is set).
+  struct Found {
+    const Block* block = nullptr;
+    std::uint32_t node = kNone;
+    bool empty = false;
+  };
+  // Static names win; then the closest enclosing service (a service name wins over an
+  // instance name of another app); then the empty non-terminals above services.
+  Found find(std::string_view lower_wire_name) const;
+
   // The TTL rules of design.md §4 applied to one RRset at query time `now`. `fresh_only`
   // says whether late records must be left out (some member is not late).
   struct RRsetView {
@@ -108,26 +140,29 @@ class Snapshot {
     bool fresh_only = false;
     common::Nanos now = 0;  // the time the rules were applied at (frozen for file sources)
   };
-  RRsetView view(const RRset& set, const Node& node, common::Nanos now) const;
+  RRsetView view(const Block& block, const RRset& set, common::Nanos now) const;
   bool included(const Record& record, const RRsetView& view) const {
     return !view.fresh_only || !is_late(record.renew_ns, view.now, ttl);
   }
+  const RegionState* region_of(const Block& block) const {
+    return block.region < regions.size() ? &regions[block.region] : nullptr;
+  }
 
-  std::string apex;  // lower-cased wire name of the served domain
-  std::uint32_t apex_node = kNone;
-  std::uint32_t soa_rrset = kNone;  // index into rrsets
+  std::string apex;                 // lower-cased wire name of the served domain
+  std::uint32_t soa_rrset = kNone;  // index into zone->rrsets
   std::uint32_t negative_ttl = 0;   // min(SOA TTL, SOA minimum), RFC 2308 §5
   std::uint32_t serial = 0;
   TtlPolicy ttl;
   common::Nanos built_ns = 0;
 
-  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index;
-  std::vector<std::string> names;  // wire name per node, same order as nodes
-  std::vector<Node> nodes;
-  std::vector<RRset> rrsets;
-  std::vector<Record> records;
-  std::vector<std::uint8_t> rdata;
+  std::shared_ptr<const Block> zone;  // the zone file's names
+  std::unordered_map<std::string, std::shared_ptr<const Block>, NameHash, std::equal_to<>>
+      services;                   // service name -> its block
+  NameSet empty_names;            // ancestors of services, down to the apex
+  std::vector<std::string> cuts;  // delegations in the zone file (NS below the apex)
+  std::uint64_t service_names_generation = 0;
   std::vector<RegionState> regions;
+  std::uint64_t instances = 0;  // served instance names, for logs and metrics
 };
 
 }  // namespace discodns::catalog

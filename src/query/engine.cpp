@@ -29,6 +29,7 @@ constexpr std::size_t kServerCookieLength = 16;  // RFC 9018: version, reserved,
 // An additional-section candidate: a node whose A/AAAA follow, and where its name already
 // sits in the packet (so its owner is one compression pointer), or 0 to write it in full.
 struct Target {
+  const catalog::Block* block;
   std::uint32_t node;
   std::uint16_t name_offset;
 };
@@ -115,32 +116,29 @@ class Responder {
     if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
     if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
 
-    std::uint32_t index = snap_.find(qname);
-    std::uint32_t encloser = index;
-    std::string_view name = qname;
-    while (encloser == kNone && name.size() > snap_.apex.size()) {
-      name = wire::parent_of(name);
-      encloser = snap_.find(name);
+    for (const auto& cut : snap_.cuts) {
+      // Below a delegation from the zone file (the DS at the cut itself is ours to answer).
+      if (wire::is_at_or_below(qname, cut) && !(qname == cut && q_.qtype == type::kDs)) {
+        return referral(cut);
+      }
     }
-    const Node& found = snap_.nodes[encloser == kNone ? snap_.apex_node : encloser];
-    if (found.delegation != kNone && !(index == found.delegation && q_.qtype == type::kDs)) {
-      return referral(found.delegation);
-    }
-    if (found.kind != NodeKind::kApex && found.kind != NodeKind::kStatic && too_stale(qname)) {
+    Snapshot::Found found = snap_.find(qname);
+    if (found.block != snap_.zone.get() && too_stale(qname)) {
       return rcode::kServFail;  // never let a registry outage look like NXDOMAIN
     }
     set_flag(wire::flag::kAa);
-    if (index == kNone) {
+    if (found.block == nullptr) {
       negative();
-      return rcode::kNxDomain;
+      return found.empty ? rcode::kNoError : rcode::kNxDomain;
     }
-    const Node& node = snap_.nodes[index];
+    const catalog::Block& block = *found.block;
+    const Node& node = block.nodes[found.node];
     const RRset* set = nullptr;
     if (q_.qtype == type::kAny) {
       // RFC 8482 §4.2: answer with one RRset rather than all of them.
-      if (node.rrset_count > 0) set = &snap_.rrsets[node.first_rrset];
+      if (node.rrset_count > 0) set = &block.rrsets[node.first_rrset];
     } else {
-      set = snap_.rrset(node, q_.qtype);
+      set = block.rrset(node, q_.qtype);
     }
     if (set == nullptr) {
       negative();
@@ -148,7 +146,7 @@ class Responder {
     }
     std::size_t targets = 0;
     auto mark = w_.mark();
-    if (!write_rrset(*set, node, 0xC000 | wire::kHeaderSize, ancount_, &targets)) {
+    if (!write_rrset(block, *set, 0xC000 | wire::kHeaderSize, ancount_, &targets)) {
       // RFC 2181 §9: never a partial RRset; TC tells the client to retry over TCP.
       w_.rollback(mark);
       ancount_ = 0;
@@ -162,10 +160,11 @@ class Responder {
   // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3).
   void negative() {
     if (snap_.soa_rrset == kNone) return;
-    const RRset& soa = snap_.rrsets[snap_.soa_rrset];
+    const catalog::Block& zone = *snap_.zone;
+    const RRset& soa = zone.rrsets[snap_.soa_rrset];
     std::size_t apex_offset = wire::kHeaderSize + q_.qname_length - snap_.apex.size();
     auto mark = w_.mark();
-    if (!write_record(snap_.records[soa.first_record], type::kSoa,
+    if (!write_record(zone, zone.records[soa.first_record], type::kSoa,
                       static_cast<std::uint16_t>(0xC000 | apex_offset), snap_.negative_ttl)) {
       w_.rollback(mark);
       truncated_ = true;
@@ -175,13 +174,14 @@ class Responder {
   }
 
   // Below a zone cut from the zone file: not authoritative; NS in authority, glue after.
-  std::uint8_t referral(std::uint32_t cut) {
-    const Node& node = snap_.nodes[cut];
-    const RRset* ns = snap_.rrset(node, type::kNs);
-    std::size_t cut_offset = wire::kHeaderSize + q_.qname_length - snap_.names[cut].size();
+  std::uint8_t referral(const std::string& cut) {
+    const catalog::Block& zone = *snap_.zone;
+    std::uint32_t index = zone.find(cut);
+    const RRset* ns = index == kNone ? nullptr : zone.rrset(zone.nodes[index], type::kNs);
+    std::size_t cut_offset = wire::kHeaderSize + q_.qname_length - cut.size();
     std::size_t targets = 0;
     auto mark = w_.mark();
-    if (ns == nullptr || !write_rrset(*ns, node, static_cast<std::uint16_t>(0xC000 | cut_offset),
+    if (ns == nullptr || !write_rrset(zone, *ns, static_cast<std::uint16_t>(0xC000 | cut_offset),
                                       nscount_, &targets)) {
       w_.rollback(mark);
       nscount_ = 0;
@@ -218,11 +218,11 @@ class Responder {
   // Writes a whole RRset whose owner is the 2-byte compression pointer `owner`, rotated by
   // the query's rotation; late instances are left out while fresh ones exist. Records the
   // additional-section targets. False when it does not fit (the caller rolls back).
-  bool write_rrset(const RRset& set, const Node& node, std::uint16_t owner, std::uint16_t& count,
-                   std::size_t* targets) {
+  bool write_rrset(const catalog::Block& block, const RRset& set, std::uint16_t owner,
+                   std::uint16_t& count, std::size_t* targets) {
     if (set.record_count == 0) return true;
-    const Record* records = &snap_.records[set.first_record];
-    Snapshot::RRsetView view = snap_.view(set, node, now_);
+    const Record* records = &block.records[set.first_record];
+    Snapshot::RRsetView view = snap_.view(block, set, now_);
     unsigned cap =
         (set.type == type::kA || set.type == type::kAaaa) ? limits_.max_address_records : 0;
     unsigned written = 0;
@@ -232,40 +232,41 @@ class Responder {
       if (!snap_.included(rec, view)) continue;
       if (cap != 0 && written == cap) break;
       std::size_t rdata_at = w_.size() + 12;
-      if (!write_record(rec, set.type, owner, view.ttl)) return false;
+      if (!write_record(block, rec, set.type, owner, view.ttl)) return false;
       ++written;
       ++count;
       if (rec.target_node != kNone && *targets < kMaxTargets) {
         std::size_t name_at = rdata_at + set.target_rdata_offset;
-        targets_[(*targets)++] = {rec.target_node,
+        targets_[(*targets)++] = {&block, rec.target_node,
                                   static_cast<std::uint16_t>(name_at < 0x4000 ? name_at : 0)};
       }
     }
     return true;
   }
 
-  bool write_record(const Record& rec, std::uint16_t rtype, std::uint16_t owner,
-                    std::uint32_t ttl) {
+  bool write_record(const catalog::Block& block, const Record& rec, std::uint16_t rtype,
+                    std::uint16_t owner, std::uint32_t ttl) {
     w_.u16(owner);
     w_.u16(rtype);
     w_.u16(wire::klass::kIn);
     w_.u32(ttl);
     w_.u16(rec.rdata_length);
-    w_.bytes(snap_.rdata.data() + rec.rdata_offset, rec.rdata_length);
+    w_.bytes(block.rdata.data() + rec.rdata_offset, rec.rdata_length);
     return !w_.failed();
   }
 
   // Addresses of SRV/NS targets, whole RRsets only and never a reason for TC (RFC 2181 §9).
   void write_additional(std::size_t targets) {
     for (std::size_t i = 0; i < targets; ++i) {
-      const Node& node = snap_.nodes[targets_[i].node];
+      const catalog::Block& block = *targets_[i].block;
+      const Node& node = block.nodes[targets_[i].node];
       for (std::uint16_t t : {type::kA, type::kAaaa}) {
-        const RRset* set = snap_.rrset(node, t);
+        const RRset* set = block.rrset(node, t);
         if (set == nullptr || targets_[i].name_offset == 0) continue;
         auto mark = w_.mark();
         std::uint16_t before = arcount_;
         std::size_t none = kMaxTargets;  // additional records add no further targets
-        if (!write_rrset(*set, node, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
+        if (!write_rrset(block, *set, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
           w_.rollback(mark);
           arcount_ = before;
           return;
