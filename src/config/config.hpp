@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace discodns::config {
@@ -49,6 +50,7 @@ struct RegistrySource {
   std::vector<std::string> nodes;             // kDiscovery: "host:port" seeds
   std::vector<std::string> envs;              // kDiscovery: envs to follow (empty = all seen)
   std::chrono::seconds reconcile_interval{15};
+  std::filesystem::path state_file;  // kDiscovery: last good data, for a warm start; "" = none
 };
 
 struct LogConfig {

@@ -37,6 +37,7 @@
 //   nodes = ["127.0.0.1:7171"]   # discovery: required, >= 1 "host:port" (host name or IP)
 //   envs = ["dev"]               # discovery: optional; empty = every env seen
 //   reconcile_interval = "15s"   # discovery: optional, 1s..1h
+//   state_file = "/var/lib/discodns/china.json"  # discovery: optional; warm-start copy
 //   # Keys of the other source kind are refused (e.g. nodes with source = "file").
 //
 //   [log]
@@ -567,7 +568,7 @@ class Loader {
 
   RegistrySource read_registry(const Section& section) const {
     check_keys(section, {"region", "source", "file", "file_check_interval", "nodes", "envs",
-                         "reconcile_interval"});
+                         "reconcile_interval", "state_file"});
     RegistrySource source;
     source.region = require_string(section, "region");
     if (auto error = check_region(source.region))
@@ -584,7 +585,8 @@ class Loader {
     // Keys of the other kind would be silently ignored: refuse them so a half-edited source
     // does not run with settings the operator believes are in force.
     const bool is_file = source.kind == SourceKind::kFile;
-    static constexpr std::string_view kDiscoveryOnly[] = {"nodes", "envs", "reconcile_interval"};
+    static constexpr std::string_view kDiscoveryOnly[] = {"nodes", "envs", "reconcile_interval",
+                                                          "state_file"};
     static constexpr std::string_view kFileOnly[] = {"file", "file_check_interval"};
     const std::span<const std::string_view> foreign =
         is_file ? std::span<const std::string_view>(kDiscoveryOnly)
@@ -624,6 +626,7 @@ class Loader {
     }
     if (auto v = get_seconds(section, "reconcile_interval", kMsPerSecond, kHourMs))
       source.reconcile_interval = *v;
+    if (auto state = get_string(section, "state_file")) source.state_file = resolve(*state);
     return source;
   }
 
