@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""The real discodns binary following registry emulator nodes (tests/emulator), queried with
+dig over UDP: propagation, reconcile, fail-over, stale mode, warm start and injected faults.
+
+usage: registry_live_test.py DISCODNS_BINARY SOURCE_DIR
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BINARY = None
+SOURCE = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emulator"))
+from client import Client, start_emulator, stop_emulator  # noqa: E402
+
+NAME = "goim.comet.dev.gd.china.example.com"
+
+
+class Discodns:
+    def __init__(self, nodes, workdir, max_stale="1h", reconcile="1s"):
+        self.config = os.path.join(workdir, "discodns.toml")
+        with open(self.config, "w") as f:
+            f.write(f'''[server]
+listen = ["127.0.0.1:0"]
+workers = 1
+[zone]
+domain = "example.com"
+file = "{SOURCE}/zones/example.com.zone"
+[ttl]
+max_stale = "{max_stale}"
+[[registry]]
+region = "china"
+source = "discovery"
+nodes = [{", ".join('"127.0.0.1:%d"' % n for n in nodes)}]
+reconcile_interval = "{reconcile}"
+state_file = "{workdir}/state.json"
+[log]
+level = "debug"
+''')
+        self.log = open(os.path.join(workdir, "discodns.log"), "w")
+        self.proc = subprocess.Popen([BINARY, "--config", self.config], stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True)
+        self.port = None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(r"ready udp=127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = m.group(1)
+                break
+        if self.port is None:
+            self.proc.kill()
+            raise RuntimeError("discodns did not become ready; see " + self.log.name)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=15)
+        self.log.close()
+        return code
+
+    def dig(self, qtype, name=NAME):
+        out = subprocess.run(["dig", "@127.0.0.1", "-p", self.port, "+tries=1", "+time=2",
+                              "+norec", qtype, name], capture_output=True, text=True,
+                             timeout=10).stdout
+        status = re.search(r"status: (\w+)", out)
+        records = re.findall(r"^\S+\s+(\d+)\s+IN\s+" + qtype + r"\s+(.+)$", out, re.M)
+        return (status.group(1) if status else "TIMEOUT"), records
+
+    def addresses(self):
+        status, records = self.dig("A")
+        return status, sorted(r[1] for r in records)
+
+    def wait_for(self, predicate, timeout=10.0):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            last = self.addresses()
+            if predicate(last):
+                return last
+            time.sleep(0.05)
+        raise AssertionError(f"condition not met in {timeout}s; last answer {last}")
+
+
+class LiveRegistry(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="discodns-live-")
+        self.emulators = []
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            if s.proc.poll() is None:
+                self.assertEqual(s.stop(), 0)
+        for proc, _ in self.emulators:
+            stop_emulator(proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def emulator(self):
+        proc, port = start_emulator(zone="gd", env="dev", time_factor=1)
+        self.emulators.append((proc, port))
+        return Client(port)
+
+    def discodns(self, ports, **kw):
+        s = Discodns(ports, self.dir, **kw)
+        self.servers.append(s)
+        return s
+
+    def test_register_cancel_set_and_vanish(self):
+        c = self.emulator()
+        c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
+        dns = self.discodns([c.port])
+        dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.11"]))
+        # A register is reported by the long poll at once.
+        c.register("goim.comet", "comet-2", ["grpc://10.0.0.12:3109"], metadata={"weight": "5"})
+        dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.11", "10.0.0.12"]), timeout=2)
+        status, srv = dns.dig("SRV", "_grpc._tcp." + NAME)
+        self.assertIn(("0 5 3109 comet-2." + NAME + "."), [s[1] for s in srv])
+        # A cancel too.
+        c.cancel("goim.comet", "comet-1")
+        dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.12"]), timeout=2)
+        # /set does not advance latest_timestamp: seen at the next reconcile (1 s here).
+        c.set("goim.comet", ["comet-2"], statuses=[2])
+        dns.wait_for(lambda r: r == ("NOERROR", []), timeout=5)
+        c.set("goim.comet", ["comet-2"], statuses=[1])
+        dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.12"]), timeout=5)
+        # The last instance leaves: polls never say so; the reconcile drops the app.
+        c.cancel("goim.comet", "comet-2")
+        dns.wait_for(lambda r: r[0] == "NXDOMAIN", timeout=5)
+
+    def test_ttls_follow_renew_timestamps(self):
+        c = self.emulator()
+        c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
+        dns = self.discodns([c.port])
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11"])
+        time.sleep(4)
+        _, records = dns.dig("A")
+        ttl_before = int(records[0][0])
+        self.assertLessEqual(ttl_before, 27)
+        c.renew("goim.comet", "comet-1")
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            _, records = dns.dig("A")
+            if int(records[0][0]) >= 29:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(int(records[0][0]), 29)
+
+    def test_failover_between_nodes(self):
+        a, b = self.emulator(), self.emulator()
+        for c in (a, b):  # what replication would do
+            c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
+        dns = self.discodns([a.port, b.port])
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11"])
+        stop_emulator(self.emulators[0][0])
+        b.register("goim.comet", "comet-2", ["grpc://10.0.0.12:3109"])
+        dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.11", "10.0.0.12"]), timeout=10)
+        # Answers kept flowing all along (asserted by wait_for never seeing a failure below).
+        self.assertEqual(dns.addresses()[0], "NOERROR")
+
+    def test_all_nodes_down_then_stale_then_servfail(self):
+        c = self.emulator()
+        c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
+        dns = self.discodns([c.port], max_stale="6s")
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11"])
+        stop_emulator(self.emulators[0][0])
+        # Stale: still answered, TTL capped at stale_ttl (5 s).
+        deadline = time.time() + 8
+        while time.time() < deadline:
+            status, records = dns.dig("A")
+            if records and int(records[0][0]) <= 5:
+                break
+            time.sleep(0.2)
+        self.assertEqual(status, "NOERROR")
+        self.assertLessEqual(int(records[0][0]), 5)
+        dns.wait_for(lambda r: r[0] == "SERVFAIL", timeout=10)
+        status, _ = dns.dig("SOA", "example.com")  # the static zone still answers
+        self.assertEqual(status, "NOERROR")
+
+    def test_warm_start_with_registry_down(self):
+        c = self.emulator()
+        c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
+        dns = self.discodns([c.port])
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11"])
+        time.sleep(6)  # the state file is written at most every few seconds
+        self.assertEqual(dns.stop(), 0)
+        self.servers.clear()
+        port = c.port
+        stop_emulator(self.emulators[0][0])
+        self.emulators.clear()
+        dns = self.discodns([port])
+        status, records = dns.dig("A")
+        self.assertEqual((status, [r[1] for r in records]), ("NOERROR", ["10.0.0.11"]))
+        self.assertLessEqual(int(records[0][0]), 5)  # from disk: stale TTLs
+
+    def test_faults_keep_last_good_data(self):
+        c = self.emulator()
+        c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
+        dns = self.discodns([c.port])
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11"])
+        for kind in ("garbage", "close", "error500", "stall", "slow"):
+            c.fault(kind, path="/discovery/fetch/all")
+            c.fault(kind, path="/discovery/polls")
+            end = time.time() + 3
+            while time.time() < end:
+                self.assertEqual(dns.addresses(), ("NOERROR", ["10.0.0.11"]), kind)
+                time.sleep(0.1)
+            c.fault("none")
+        # And it recovers: a change is seen again.
+        c.register("goim.comet", "comet-2", ["grpc://10.0.0.12:3109"])
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11", "10.0.0.12"], timeout=15)
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    SOURCE = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
