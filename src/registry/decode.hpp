@@ -1,0 +1,40 @@
+// Registry JSON -> model (discovery-protocol.md §2, §3, §10). Every shape a registry file or
+// answer can take, every quirk that applies to data; a malformed answer is an Error that
+// changes nothing, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "registry/model.hpp"
+
+namespace discodns::registry {
+
+// Any registry document: the /discovery/fetch/all envelope or its bare data (appid -> array
+// of instances), the /discovery/fetch shape (data = InstanceInfo, instances as a zone map or
+// a flat array) or the /discovery/fetchs shape (appid -> InstanceInfo).
+common::Result<RegistryData> decode_registry_document(std::string_view json);
+
+// /discovery/fetch/all answer (envelope required, code 0).
+common::Result<RegistryData> decode_fetch_all(std::string_view body);
+// /discovery/fetchs answer (envelope required, code 0).
+common::Result<RegistryData> decode_fetchs(std::string_view body);
+
+// /discovery/polls answer: code 0 with the changed apps, or -304 (not modified, not an
+// error). Other codes are returned too: the caller decides (e.g. -500 protect mode).
+struct PollsAnswer {
+  int code = 0;
+  RegistryData data;
+  std::map<std::string, std::int64_t> latest;  // appid -> app-level latest_timestamp
+  std::vector<std::string> missing;            // the "error": {"-404": [...]} list
+};
+common::Result<PollsAnswer> decode_polls(std::string_view body);
+
+// Largest document accepted; bigger ones are refused before parsing.
+inline constexpr std::size_t kMaxDocumentSize = 64u << 20;
+
+}  // namespace discodns::registry

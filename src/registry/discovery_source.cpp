@@ -1,0 +1,407 @@
+#include "registry/discovery_source.hpp"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "registry/decode.hpp"
+#include "registry/http_client.hpp"
+
+namespace discodns::registry {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kPollHold{30'000};  // the server's own maximum (§4.4)
+constexpr milliseconds kFetchTimeout{10'000};
+constexpr std::size_t kAppidsPerPoll = 64;  // keeps a poll URL a sane size
+constexpr milliseconds kBackoffBase{500};
+constexpr milliseconds kBackoffMax{30'000};
+constexpr milliseconds kLoopTick{100};
+
+struct NodeState {
+  std::string addr;
+  int failures = 0;
+  Steady::time_point backoff_until{};
+};
+
+struct AppEntry {
+  std::int64_t latest = 0;  // app-level latest_timestamp on the current node (0 = unknown)
+  std::vector<Instance> instances;
+};
+
+using AppKey = std::pair<std::string, std::string>;  // (appid, env)
+
+std::string url_escape(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// /discovery/nodes -> the addrs listed (status is not a health signal, §6.5).
+std::vector<std::string> decode_nodes(const std::string& body) {
+  std::vector<std::string> out;
+  rapidjson::Document doc;
+  doc.Parse(body.c_str(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return out;
+  auto code = doc.FindMember("code");
+  auto data = doc.FindMember("data");
+  if (code == doc.MemberEnd() || !code->value.IsInt() || code->value.GetInt() != 0) return out;
+  if (data == doc.MemberEnd() || !data->value.IsArray()) return out;
+  for (const auto& node : data->value.GetArray()) {
+    if (!node.IsObject()) continue;
+    auto addr = node.FindMember("addr");
+    if (addr != node.MemberEnd() && addr->value.IsString() && addr->value.GetStringLength() > 0 &&
+        addr->value.GetStringLength() < 256) {
+      out.emplace_back(addr->value.GetString(), addr->value.GetStringLength());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct DiscoverySource::Impl {
+  Impl(config::RegistrySource c, const common::Clock& clk, Sink s)
+      : cfg(std::move(c)), clock(clk), sink(std::move(s)), rng(std::random_device{}()) {
+    for (const auto& n : cfg.nodes)
+      nodes.push_back({n});
+    current = nodes.empty() ? 0 : rng() % nodes.size();  // spread processes over the seeds
+    stale_after = std::max<milliseconds>(2 * cfg.reconcile_interval, milliseconds(2000));
+    health.node = nodes.empty() ? "" : nodes[current].addr;
+  }
+
+  config::RegistrySource cfg;
+  const common::Clock& clock;
+  Sink sink;
+  std::mt19937_64 rng;
+  HttpClient http;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex health_mutex;
+  SourceHealth health;  // guarded by health_mutex for readers on other threads
+
+  std::vector<NodeState> nodes;
+  std::size_t current = 0;
+  std::map<AppKey, AppEntry> apps;
+  std::shared_ptr<const RegistryData> published;
+  bool need_full = true;
+  std::uint64_t fetch_id = 0;  // in-flight fetch/all, 0 = none
+  std::uint64_t nodes_id = 0;
+  std::map<std::pair<std::string, std::size_t>, std::uint64_t> polls;  // (env, chunk) -> id
+  Steady::time_point next_reconcile{};
+  Steady::time_point last_good{};
+  milliseconds stale_after{};
+  std::uint64_t poll_serial = 0;
+
+  void run() {
+    while (!stopping.load()) {
+      schedule(Steady::now());
+      http.poll(kLoopTick);
+      check_stale(Steady::now());
+    }
+    http.cancel_all();
+  }
+
+  NodeState* usable_node(Steady::time_point now) {
+    if (nodes.empty()) return nullptr;
+    if (nodes[current].backoff_until <= now) return &nodes[current];
+    return nullptr;
+  }
+
+  std::string base_url() const { return "http://" + nodes[current].addr; }
+
+  void schedule(Steady::time_point now) {
+    NodeState* node = usable_node(now);
+    if (node == nullptr) return;
+    if ((need_full || now >= next_reconcile) && fetch_id == 0) {
+      next_reconcile = now + cfg.reconcile_interval;
+      submit_fetch_all();
+      if (nodes_id == 0) submit_nodes();
+    }
+    if (need_full) return;
+    // One poll per (env, chunk of appids); every appid of the env is always being polled.
+    std::map<std::string, std::vector<const std::pair<const AppKey, AppEntry>*>> by_env;
+    for (const auto& entry : apps)
+      by_env[entry.first.second].push_back(&entry);
+    for (const auto& [env, entries] : by_env) {
+      for (std::size_t chunk = 0; chunk * kAppidsPerPoll < entries.size(); ++chunk) {
+        auto key = std::make_pair(env, chunk);
+        if (polls.contains(key)) continue;
+        std::size_t begin = chunk * kAppidsPerPoll;
+        std::size_t end = std::min(entries.size(), begin + kAppidsPerPoll);
+        submit_poll(env, chunk,
+                    std::vector<const std::pair<const AppKey, AppEntry>*>(
+                        entries.begin() + static_cast<std::ptrdiff_t>(begin),
+                        entries.begin() + static_cast<std::ptrdiff_t>(end)));
+      }
+    }
+  }
+
+  void submit_fetch_all() {
+    HttpRequest req;
+    req.url = base_url() + "/discovery/fetch/all";
+    req.timeout = kFetchTimeout;
+    count_request();
+    fetch_id = http.submit(std::move(req), [this](HttpResponse r) { on_fetch_all(std::move(r)); });
+  }
+
+  void submit_nodes() {
+    HttpRequest req;
+    req.url = base_url() + "/discovery/nodes";
+    req.timeout = kFetchTimeout;
+    nodes_id = http.submit(std::move(req), [this](HttpResponse r) {
+      nodes_id = 0;
+      if (!r.transport_ok || r.status != 200) return;  // optional: seeds keep working
+      for (auto& addr : decode_nodes(r.body)) {
+        bool known = std::any_of(nodes.begin(), nodes.end(),
+                                 [&](const NodeState& n) { return n.addr == addr; });
+        if (!known) {
+          spdlog::info("registry {}: learned discovery node {}", cfg.region, addr);
+          nodes.push_back({addr});
+        }
+      }
+    });
+  }
+
+  void submit_poll(const std::string& env, std::size_t chunk,
+                   const std::vector<const std::pair<const AppKey, AppEntry>*>& entries) {
+    // A unique hostname per concurrent poll: polls sharing one are cross-wired (§4.7).
+    std::string url = base_url() + "/discovery/polls?env=" + url_escape(env) +
+                      "&hostname=discodns-" + std::to_string(::getpid()) + "-" +
+                      std::to_string(++poll_serial);
+    for (const auto* e : entries)
+      url += "&appid=" + url_escape(e->first.first);
+    for (const auto* e : entries)
+      url += "&latest_timestamp=" + std::to_string(e->second.latest);
+    HttpRequest req;
+    req.url = std::move(url);
+    req.headers.push_back("x1-bmspy-timeout: " + std::to_string(kPollHold.count()));
+    req.timeout = kPollHold + kFetchTimeout;
+    count_request();
+    auto key = std::make_pair(env, chunk);
+    polls[key] = http.submit(std::move(req), [this, key, env](HttpResponse r) {
+      polls.erase(key);
+      on_poll(env, std::move(r));
+    });
+  }
+
+  void on_fetch_all(HttpResponse r) {
+    fetch_id = 0;
+    if (!r.transport_ok) return node_failed("fetch/all: " + r.error);
+    if (r.status != 200) return node_failed("fetch/all: HTTP " + std::to_string(r.status));
+    auto decoded = decode_fetch_all(r.body);
+    if (!decoded) return node_failed("fetch/all: " + decoded.error().text);
+    std::map<AppKey, AppEntry> fresh;
+    std::set<std::string> envs(cfg.envs.begin(), cfg.envs.end());
+    for (auto& inst : decoded->instances) {
+      if (!envs.empty() && !envs.contains(inst.env)) continue;
+      AppKey key{inst.appid, inst.env};
+      fresh[key].instances.push_back(std::move(inst));
+    }
+    bool same_apps = fresh.size() == apps.size() &&
+                     std::equal(fresh.begin(), fresh.end(), apps.begin(),
+                                [](const auto& a, const auto& b) { return a.first == b.first; });
+    for (auto& [key, entry] : fresh) {
+      auto old = apps.find(key);
+      if (old != apps.end()) entry.latest = old->second.latest;  // keep the poll position
+    }
+    apps = std::move(fresh);
+    if (!same_apps) restart_polls();  // new or vanished appids: polls must list the new set
+    need_full = false;
+    mark_good();
+    {
+      std::lock_guard lock(health_mutex);
+      ++health.reconciles;
+    }
+    publish();
+  }
+
+  void on_poll(const std::string& env, HttpResponse r) {
+    if (!r.transport_ok) return node_failed("polls: " + r.error);
+    if (r.status != 200) return node_failed("polls: HTTP " + std::to_string(r.status));
+    auto decoded = decode_polls(r.body);
+    if (!decoded) return node_failed("polls: " + decoded.error().text);
+    PollsAnswer& answer = *decoded;
+    if (answer.code == -304) return mark_good();
+    if (answer.code != 0) return node_failed("polls: code " + std::to_string(answer.code));
+    // Each returned appid comes with its complete current InstanceInfo (UP only, §4.3).
+    std::map<std::string, std::vector<Instance>> by_app;
+    for (auto& [appid, latest] : answer.latest)
+      by_app[appid];
+    for (auto& inst : answer.data.instances) {
+      if (inst.env == env) by_app[inst.appid].push_back(std::move(inst));
+    }
+    for (auto& [appid, instances] : by_app) {
+      auto it = apps.find({appid, env});
+      if (it == apps.end()) continue;  // not ours (any more)
+      auto latest = answer.latest.find(appid);
+      if (latest != answer.latest.end()) it->second.latest = latest->second;
+      // Polls carry UP instances only: keep the WAITING ones we know of that the answer does
+      // not mention, so data does not flap between polls and reconciles.
+      for (auto& old : it->second.instances) {
+        bool mentioned = std::any_of(instances.begin(), instances.end(), [&](const Instance& i) {
+          return i.zone == old.zone && i.hostname == old.hostname;
+        });
+        if (old.status == Status::kWaiting && !mentioned) instances.push_back(std::move(old));
+      }
+      it->second.instances = std::move(instances);
+    }
+    mark_good();
+    {
+      std::lock_guard lock(health_mutex);
+      ++health.polls_changed;
+    }
+    publish();
+  }
+
+  void restart_polls() {
+    for (auto& [key, id] : polls)
+      http.cancel(id);
+    polls.clear();
+  }
+
+  void node_failed(const std::string& why) {
+    NodeState& node = nodes[current];
+    ++node.failures;
+    auto backoff =
+        std::min<milliseconds>(kBackoffMax, kBackoffBase * (1 << std::min(node.failures - 1, 10)));
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);  // never in lock step
+    node.backoff_until =
+        Steady::now() + milliseconds(static_cast<long>(backoff.count() * jitter(rng)));
+    spdlog::warn("registry {}: node {} failed ({}); backing off {} ms", cfg.region, node.addr, why,
+                 backoff.count());
+    // Switch to the node whose backoff ends first; timestamps are per node (§4.8).
+    http.cancel_all();
+    polls.clear();
+    fetch_id = 0;
+    nodes_id = 0;
+    std::size_t best = current;
+    for (std::size_t i = 1; i <= nodes.size(); ++i) {
+      std::size_t candidate = (current + i) % nodes.size();
+      if (nodes[candidate].backoff_until < nodes[best].backoff_until) best = candidate;
+    }
+    current = best;
+    for (auto& [key, entry] : apps)
+      entry.latest = 0;
+    need_full = true;
+    std::lock_guard lock(health_mutex);
+    ++health.failures;
+    ++health.node_switches;
+    health.node = nodes[current].addr;
+  }
+
+  void mark_good() {
+    nodes[current].failures = 0;
+    last_good = Steady::now();
+    bool was_stale;
+    {
+      std::lock_guard lock(health_mutex);
+      was_stale = health.stale;
+      health.stale = false;
+      health.last_good_ns = clock.now_ns();
+      health.node = nodes[current].addr;
+    }
+    if (was_stale) {
+      spdlog::info("registry {}: registry reachable again via {}", cfg.region, nodes[current].addr);
+      deliver(published);
+    }
+  }
+
+  void check_stale(Steady::time_point now) {
+    {
+      std::lock_guard lock(health_mutex);
+      if (health.stale || !health.has_data || now - last_good < stale_after) return;
+      health.stale = true;
+    }
+    spdlog::warn("registry {}: no good answer for {} ms: serving stale data", cfg.region,
+                 std::chrono::duration_cast<milliseconds>(now - last_good).count());
+    deliver(published);
+  }
+
+  void count_request() {
+    std::lock_guard lock(health_mutex);
+    ++health.requests;
+  }
+
+  void publish() {
+    auto data = std::make_shared<RegistryData>();
+    for (const auto& [key, entry] : apps) {
+      for (const auto& inst : entry.instances)
+        data->instances.push_back(inst);
+    }
+    // Within an app the registry sends instances in random order (§10.13).
+    std::sort(data->instances.begin(), data->instances.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.appid, a.env, a.zone, a.hostname) <
+             std::tie(b.appid, b.env, b.zone, b.hostname);
+    });
+    if (published && *published == *data) return;
+    published = std::move(data);
+    deliver(published);
+  }
+
+  void deliver(const std::shared_ptr<const RegistryData>& data) {
+    if (!data) return;
+    SourceHealth copy;
+    {
+      std::lock_guard lock(health_mutex);
+      health.has_data = true;
+      copy = health;
+    }
+    sink(data, copy);
+  }
+};
+
+DiscoverySource::DiscoverySource(config::RegistrySource config, const common::Clock& clock,
+                                 Sink sink)
+    : impl_(std::make_unique<Impl>(std::move(config), clock, std::move(sink))) {}
+
+DiscoverySource::~DiscoverySource() {
+  stop();
+}
+
+void DiscoverySource::seed(std::shared_ptr<const RegistryData> data, common::Nanos saved_ns) {
+  Impl& s = *impl_;
+  for (const auto& inst : data->instances) {
+    s.apps[{inst.appid, inst.env}].instances.push_back(inst);
+  }
+  s.published = std::move(data);
+  std::lock_guard lock(s.health_mutex);
+  s.health.has_data = true;
+  s.health.stale = true;  // from disk: short TTLs until the registry confirms it
+  s.health.last_good_ns = saved_ns;
+}
+
+void DiscoverySource::start() {
+  impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void DiscoverySource::stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->stopping.store(true);
+  impl_->http.wakeup();
+  impl_->thread.join();
+}
+
+SourceHealth DiscoverySource::health() const {
+  std::lock_guard lock(impl_->health_mutex);
+  return impl_->health;
+}
+
+}  // namespace discodns::registry

@@ -1,0 +1,118 @@
+#include "registry/persist.hpp"
+
+#include <fcntl.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "registry/decode.hpp"
+
+namespace discodns::registry {
+
+std::string encode_fetch_all(const RegistryData& data) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("code");
+  w.Int(0);
+  w.Key("message");
+  w.String("0");
+  w.Key("ttl");
+  w.Int(1);
+  w.Key("data");
+  w.StartObject();
+  // Instances are sorted by appid first, so each appid's array is contiguous.
+  for (std::size_t i = 0; i < data.instances.size();) {
+    const std::string& appid = data.instances[i].appid;
+    w.Key(appid.c_str(), static_cast<rapidjson::SizeType>(appid.size()));
+    w.StartArray();
+    for (; i < data.instances.size() && data.instances[i].appid == appid; ++i) {
+      const Instance& inst = data.instances[i];
+      auto str = [&](const char* key, const std::string& value) {
+        w.Key(key);
+        w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+      };
+      w.StartObject();
+      str("region", inst.region);
+      str("zone", inst.zone);
+      str("env", inst.env);
+      str("appid", inst.appid);
+      str("hostname", inst.hostname);
+      w.Key("addrs");
+      w.StartArray();
+      for (const auto& ep : inst.endpoints) {
+        bool v6 = ep.host.find(':') != std::string::npos;
+        std::string addr = ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" +
+                           std::to_string(ep.port);
+        w.String(addr.c_str(), static_cast<rapidjson::SizeType>(addr.size()));
+      }
+      w.EndArray();
+      str("version", inst.version);
+      w.Key("metadata");
+      w.StartObject();
+      for (const auto& [k, v] : inst.metadata) {
+        w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+        w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+      }
+      w.EndObject();
+      w.Key("status");
+      w.Uint(static_cast<unsigned>(inst.status));
+      w.Key("renew_timestamp");
+      w.Int64(inst.renew_ns);
+      w.Key("latest_timestamp");
+      w.Int64(inst.latest_ns);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+common::Result<bool> save_registry(const std::filesystem::path& file, const RegistryData& data) {
+  std::string text = encode_fetch_all(data);
+  std::filesystem::path tmp = file;
+  tmp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return common::Error{"cannot create " + tmp.string() + ": " + std::strerror(errno)};
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return common::Error{"cannot write " + tmp.string() + ": " + why};
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return common::Error{"cannot flush " + tmp.string() + ": " + std::strerror(errno)};
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return common::Error{"cannot rename to " + file.string() + ": " + why};
+  }
+  return true;
+}
+
+common::Result<RegistryData> load_registry(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return common::Error{"cannot open " + file.string()};
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto decoded = decode_registry_document(text.str());
+  if (!decoded) return common::Error{file.string() + ": " + decoded.error().text};
+  return decoded;
+}
+
+}  // namespace discodns::registry
