@@ -1,0 +1,93 @@
+// The object graph of a running discodns, built from a Config in dependency order: static zone
+// -> snapshot store -> registry sources -> first snapshot -> servers. Threads it owns:
+//   - the query workers (server::Server),
+//   - one thread per file source (registry::FileSource polls its file),
+//   - the registry-update thread: the only writer of the snapshot store. Sources hand it their
+//     data; it keeps the newest data per region, rebuilds and publishes a Snapshot.
+// The caller (main) blocks the stop signals first, then start(), wait_for_stop_signal(), stop().
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/builder.hpp"
+#include "catalog/static_zone.hpp"
+#include "catalog/store.hpp"
+#include "catalog/ttl_policy.hpp"
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "registry/file_source.hpp"
+#include "registry/model.hpp"
+#include "server/server.hpp"
+
+namespace discodns::daemon {
+
+class Daemon {
+ public:
+  explicit Daemon(config::Config config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Loads the zone, reads every source once (synchronously), publishes the first snapshot,
+  // binds and starts the servers, then prints the readiness line on stdout. Throws
+  // std::runtime_error (one line, saying what failed) and leaves nothing running.
+  void start();
+  // Stops servers, sources and the update thread; idempotent.
+  void stop();
+
+  // "discodns ready udp=ADDR:PORT[,...] tcp=ADDR:PORT[,...]" (valid after start).
+  std::string ready_line() const;
+  const server::Server* server() const { return server_.get(); }
+  const catalog::SnapshotStore& store() const { return store_; }
+
+ private:
+  struct Source;
+
+  void open_sources();
+  void deliver(std::size_t source, std::shared_ptr<const registry::RegistryData> data);
+  // Moves delivered data into regions_; true when something changed. Update thread (or
+  // start(), before that thread exists).
+  bool take_pending();
+  void rebuild();
+  void update_loop();
+
+  config::Config config_;
+  common::SystemClock clock_;
+  catalog::TtlPolicy ttl_;
+  std::shared_ptr<const catalog::StaticZone> zone_;
+  catalog::SnapshotStore store_;
+  std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
+  std::uint32_t serial_ = 0;
+
+  std::mutex mutex_;  // guards pending_ and stopping_
+  std::condition_variable wake_;
+  std::vector<std::shared_ptr<const registry::RegistryData>> pending_;  // per source; null = none
+  bool stopping_ = false;
+
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::thread update_thread_;
+  std::unique_ptr<server::Server> server_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+// `discodns --check-config FILE`: loads the config, the zone file and every registry file.
+// Returns "" when all is well, else the first error ("FILE:LINE: key: reason" for config).
+std::string check_config(const std::filesystem::path& file);
+
+// `--dump-zone`: reads the sources once and writes the zone as it would be served now.
+void dump_zone(const config::Config& config, std::ostream& out);
+
+// Stop signals (SIGTERM, SIGINT) are taken by wait_for_stop_signal only: call
+// block_stop_signals in main before any thread starts, so every thread inherits the mask.
+void block_stop_signals();
+int wait_for_stop_signal();
+
+}  // namespace discodns::daemon

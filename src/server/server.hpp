@@ -1,0 +1,74 @@
+// The DNS servers of the process: the worker pool plus UDP and TCP on every listen address.
+// Construction binds every socket (so errors surface at start-up, as exceptions); start()
+// runs the workers; stop() ends them. Owned by daemon::Daemon.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include "catalog/store.hpp"
+#include "common/clock.hpp"
+#include "config/config.hpp"
+#include "query/engine.hpp"
+#include "server/tcp_server.hpp"
+#include "server/udp_server.hpp"
+#include "server/workers.hpp"
+
+namespace discodns::server {
+
+struct ServerOptions {
+  std::vector<config::ListenAddress> listen;
+  unsigned workers = 0;  // 0 = one per hardware thread
+  query::Limits limits;
+  TcpOptions tcp;
+};
+
+// Builds the options from the config's [server] table (limits.cookie_secret is left zero:
+// the caller picks a random one).
+ServerOptions options_from_config(const config::ServerConfig& server);
+
+class Server {
+ public:
+  // Binds every listen address; throws std::runtime_error("listen HOST:PORT: reason").
+  Server(const ServerOptions& options, const catalog::SnapshotStore& store,
+         const common::Clock& clock);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  void stop();  // idempotent
+
+  // Bound addresses, in listen order (ports resolved when the config said 0).
+  const std::vector<boost::asio::ip::udp::endpoint>& udp_endpoints() const {
+    return udp_.endpoints();
+  }
+  const std::vector<boost::asio::ip::tcp::endpoint>& tcp_endpoints() const {
+    return tcp_.endpoints();
+  }
+  std::size_t workers() const { return pool_.size(); }
+  CounterTotals counters() const { return pool_.totals(); }
+  unsigned tcp_open_connections() const { return tcp_.open_connections(); }
+  std::uint64_t tcp_rejected_connections() const { return tcp_.rejected_connections(); }
+
+ private:
+  void bind(const config::ListenAddress& listen);
+
+  ServerOptions options_;
+  WorkerPool pool_;
+  UdpServer udp_;
+  TcpServer tcp_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+// "127.0.0.1:53", "[::1]:53".
+std::string to_string(const boost::asio::ip::udp::endpoint& endpoint);
+std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);
+
+}  // namespace discodns::server

@@ -1,0 +1,17 @@
+#include "server/socket_options.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include <boost/system/system_error.hpp>
+
+namespace discodns::server {
+
+void set_reuse_port(int fd) {
+  int on = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
+}
+
+}  // namespace discodns::server

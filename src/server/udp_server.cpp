@@ -1,0 +1,229 @@
+#include "server/udp_server.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+#include <boost/asio/ip/v6_only.hpp>
+
+#include "common/log.hpp"
+#include "server/socket_options.hpp"
+
+namespace discodns::server {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+constexpr std::size_t kBatchSize = 32;
+constexpr std::size_t kReceiveSize = 65535;
+// Batches drained per wake-up before yielding to the worker's other sockets and sessions.
+constexpr int kMaxRoundsPerWake = 8;
+
+}  // namespace
+
+// Receive and response slots of one worker, used by all its sockets in turn (they run on the
+// same thread, one batch at a time). Pages are only touched as far as packets reach.
+struct UdpServer::Batch {
+  Batch()
+      : rx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * kReceiveSize)),
+        tx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * query::kMaxResponseSize)) {}
+  std::unique_ptr<std::uint8_t[]> rx;
+  std::unique_ptr<std::uint8_t[]> tx;
+  std::array<mmsghdr, kBatchSize> in{};
+  std::array<iovec, kBatchSize> in_iov{};
+  std::array<sockaddr_storage, kBatchSize> peers{};
+  std::array<mmsghdr, kBatchSize> out{};
+  std::array<iovec, kBatchSize> out_iov{};
+};
+
+class UdpServer::Socket {
+ public:
+  Socket(Worker& worker, Batch& batch, udp::socket socket, const common::Clock& clock,
+         const query::Limits& limits)
+      : worker_(worker),
+        batch_(batch),
+        socket_(std::move(socket)),
+        clock_(clock),
+        limits_(limits) {}
+
+  void start() {
+    socket_.non_blocking(true);
+    wait();
+  }
+  void close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void wait() {
+    socket_.async_wait(udp::socket::wait_read,
+                       [this](const boost::system::error_code& ec) { on_readable(ec); });
+  }
+
+  void on_readable(const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+    if (ec) spdlog::warn("udp {}: wait: {}", worker_.index(), ec.message());
+    // One catch boundary per batch: whatever happens, the socket keeps being served.
+    try {
+      for (int round = 0; round < kMaxRoundsPerWake; ++round) {
+        int received = receive();
+        if (received <= 0) break;
+        answer_and_send(static_cast<std::size_t>(received));
+        if (static_cast<std::size_t>(received) < kBatchSize) break;
+      }
+    } catch (const std::exception& e) {
+      bump(worker_.counters().errors);
+      spdlog::error("udp {}: batch: {}", worker_.index(), e.what());
+    }
+    wait();
+  }
+
+  int receive() {
+    Batch& b = batch_;
+    for (std::size_t i = 0; i < kBatchSize; ++i) {
+      b.in_iov[i] = {b.rx.get() + i * kReceiveSize, kReceiveSize};
+      msghdr& h = b.in[i].msg_hdr;
+      h = {};
+      h.msg_name = &b.peers[i];
+      h.msg_namelen = sizeof(sockaddr_storage);
+      h.msg_iov = &b.in_iov[i];
+      h.msg_iovlen = 1;
+      b.in[i].msg_len = 0;
+    }
+    for (;;) {
+      int n = ::recvmmsg(socket_.native_handle(), b.in.data(), kBatchSize, MSG_DONTWAIT, nullptr);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        spdlog::warn("udp {}: recvmmsg: {}", worker_.index(), std::strerror(errno));
+      return 0;
+    }
+  }
+
+  void answer_and_send(std::size_t received) {
+    Batch& b = batch_;
+    WorkerCounters& counters = worker_.counters();
+    bump(counters.udp_queries, received);
+    const catalog::Snapshot* snapshot = worker_.snapshot();
+    if (snapshot == nullptr) {  // not serving before the first snapshot (start() waits for one)
+      bump(counters.udp_dropped, received);
+      return;
+    }
+    common::Nanos now = clock_.now_ns();
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < received; ++i) {
+      const msghdr& in = b.in[i].msg_hdr;
+      if ((in.msg_flags & MSG_TRUNC) != 0) {
+        bump(counters.udp_dropped);
+        continue;
+      }
+      query::QueryContext context;
+      context.transport = query::Transport::kUdp;
+      context.rotation = worker_.next_rotation();
+      context.client_address = client_address(b.peers[i]);
+      std::span<std::uint8_t> out(b.tx.get() + count * query::kMaxResponseSize,
+                                  query::kMaxResponseSize);
+      query::Outcome outcome = query::answer({b.rx.get() + i * kReceiveSize, b.in[i].msg_len},
+                                             *snapshot, now, limits_, context, out);
+      if (!outcome.respond) {
+        bump(counters.udp_dropped);
+        continue;
+      }
+      if (outcome.truncated) bump(counters.udp_truncated);
+      b.out_iov[count] = {out.data(), outcome.size};
+      msghdr& h = b.out[count].msg_hdr;
+      h = {};
+      h.msg_name = &b.peers[i];
+      h.msg_namelen = in.msg_namelen;
+      h.msg_iov = &b.out_iov[count];
+      h.msg_iovlen = 1;
+      ++count;
+    }
+    send(count);
+  }
+
+  void send(std::size_t count) {
+    Batch& b = batch_;
+    WorkerCounters& counters = worker_.counters();
+    std::size_t done = 0;
+    while (done < count) {
+      int n = ::sendmmsg(socket_.native_handle(), b.out.data() + done,
+                         static_cast<unsigned>(count - done), MSG_DONTWAIT);
+      if (n > 0) {
+        bump(counters.udp_responses, static_cast<std::uint64_t>(n));
+        done += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+        // The send buffer is full: dropping beats blocking every other client.
+        bump(counters.udp_dropped, count - done);
+        return;
+      }
+      // This one destination failed (e.g. unreachable); skip it and go on with the rest.
+      bump(counters.udp_dropped);
+      ++done;
+    }
+  }
+
+  static std::span<const std::uint8_t> client_address(const sockaddr_storage& peer) {
+    if (peer.ss_family == AF_INET) {
+      const auto& v4 = reinterpret_cast<const sockaddr_in&>(peer);
+      return {reinterpret_cast<const std::uint8_t*>(&v4.sin_addr), 4};
+    }
+    if (peer.ss_family == AF_INET6) {
+      const auto& v6 = reinterpret_cast<const sockaddr_in6&>(peer);
+      return {reinterpret_cast<const std::uint8_t*>(&v6.sin6_addr), 16};
+    }
+    return {};
+  }
+
+  Worker& worker_;
+  Batch& batch_;
+  udp::socket socket_;
+  const common::Clock& clock_;
+  const query::Limits& limits_;
+};
+
+UdpServer::UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits)
+    : pool_(pool), clock_(clock), limits_(limits) {
+  for (std::size_t i = 0; i < pool_.size(); ++i)
+    batches_.push_back(std::make_unique<Batch>());
+}
+
+UdpServer::~UdpServer() = default;
+
+void UdpServer::bind(const udp::endpoint& endpoint) {
+  std::vector<std::unique_ptr<Socket>> opened;
+  for (std::size_t i = 0; i < pool_.size(); ++i) {
+    udp::socket socket(pool_[i].io());
+    socket.open(endpoint.protocol());
+    set_reuse_port(socket.native_handle());
+    if (endpoint.address().is_v6()) socket.set_option(asio::ip::v6_only(true));
+    socket.bind(endpoint);
+    opened.push_back(
+        std::make_unique<Socket>(pool_[i], *batches_[i], std::move(socket), clock_, limits_));
+  }
+  for (auto& s : opened)
+    sockets_.push_back(std::move(s));
+  endpoints_.push_back(endpoint);
+}
+
+void UdpServer::start() {
+  for (auto& s : sockets_)
+    s->start();
+}
+
+void UdpServer::close() {
+  for (auto& s : sockets_)
+    s->close();
+  sockets_.clear();
+}
+
+}  // namespace discodns::server

@@ -1,0 +1,50 @@
+// UDP: on every worker, one socket per listen address, all bound to the same address with
+// SO_REUSEPORT so the kernel spreads queries over the workers. A socket's loop: async_wait
+// until readable, drain with recvmmsg batches into the worker's preallocated slots, answer
+// each with query::answer, send the batch with sendmmsg, wait again. Nothing is allocated per
+// query and the clock is read once per batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include "common/clock.hpp"
+#include "query/engine.hpp"
+#include "server/workers.hpp"
+
+namespace discodns::server {
+
+class UdpServer {
+ public:
+  UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits);
+  ~UdpServer();
+  UdpServer(const UdpServer&) = delete;
+  UdpServer& operator=(const UdpServer&) = delete;
+
+  // Opens and binds one socket per worker on `endpoint`, whose port must not be 0. Throws
+  // boost::system::system_error; on failure nothing of this call stays open.
+  void bind(const boost::asio::ip::udp::endpoint& endpoint);
+  // Starts the receive loops. Call before the workers run (or from their threads).
+  void start();
+  // Closes every socket. Only while the workers are stopped.
+  void close();
+
+  const std::vector<boost::asio::ip::udp::endpoint>& endpoints() const { return endpoints_; }
+
+  struct Batch;
+  class Socket;
+
+ private:
+  WorkerPool& pool_;
+  const common::Clock& clock_;
+  query::Limits limits_;
+  std::vector<std::unique_ptr<Batch>> batches_;  // one per worker, shared by its sockets
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  std::vector<boost::asio::ip::udp::endpoint> endpoints_;
+};
+
+}  // namespace discodns::server

@@ -1,0 +1,93 @@
+#include "server/workers.hpp"
+
+#include <exception>
+
+#include "common/log.hpp"
+
+namespace discodns::server {
+
+void CounterTotals::add(const WorkerCounters& c) {
+  auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  udp_queries += get(c.udp_queries);
+  udp_responses += get(c.udp_responses);
+  udp_dropped += get(c.udp_dropped);
+  udp_truncated += get(c.udp_truncated);
+  tcp_queries += get(c.tcp_queries);
+  tcp_responses += get(c.tcp_responses);
+  tcp_dropped += get(c.tcp_dropped);
+  tcp_sessions += get(c.tcp_sessions);
+  errors += get(c.errors);
+}
+
+Worker::Worker(unsigned index, const catalog::SnapshotStore& store)
+    : index_(index), reader_(store) {
+  // One thread per io_context: tell Asio so it can skip internal locking.
+  io_.emplace(1);
+  guard_.emplace(io_->get_executor());
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::run() {
+  // A handler that throws must not take the worker down: log, count, keep serving.
+  for (;;) {
+    try {
+      io_->run();
+      return;
+    } catch (const std::exception& e) {
+      bump(counters_.errors);
+      spdlog::error("worker {}: {}", index_, e.what());
+    }
+  }
+}
+
+void Worker::stop_and_join() {
+  if (io_) io_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::release_io() {
+  guard_.reset();
+  io_.reset();
+}
+
+WorkerPool::WorkerPool(unsigned count, const catalog::SnapshotStore& store) {
+  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  workers_.reserve(count);
+  for (unsigned i = 0; i < count; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, store));
+}
+
+WorkerPool::~WorkerPool() {
+  stop();
+  release();
+}
+
+void WorkerPool::start() {
+  if (running_) return;
+  running_ = true;
+  for (auto& w : workers_)
+    w->start();
+}
+
+void WorkerPool::stop() {
+  for (auto& w : workers_)
+    w->stop_and_join();
+  running_ = false;
+}
+
+void WorkerPool::release() {
+  for (auto& w : workers_)
+    w->release_io();
+}
+
+CounterTotals WorkerPool::totals() const {
+  CounterTotals t;
+  for (const auto& w : workers_)
+    t.add(w->counters());
+  return t;
+}
+
+}  // namespace discodns::server

@@ -1,0 +1,105 @@
+// Query worker threads. Each Worker owns one io_context run by one thread, its counters and
+// its snapshot handle; every UDP socket and TCP session it serves runs on that thread only, so
+// none of these need a lock. Created and stopped by server::Server.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "catalog/store.hpp"
+
+namespace discodns::server {
+
+// Written by the owning worker only (plain load + store, no locked instruction); read by
+// anyone (metrics), summed by CounterTotals. One cache line apart so workers never share one.
+struct alignas(64) WorkerCounters {
+  std::atomic<std::uint64_t> udp_queries{0};
+  std::atomic<std::uint64_t> udp_responses{0};
+  std::atomic<std::uint64_t> udp_dropped{0};  // unparsable, oversized, or the send failed
+  std::atomic<std::uint64_t> udp_truncated{0};
+  std::atomic<std::uint64_t> tcp_queries{0};
+  std::atomic<std::uint64_t> tcp_responses{0};
+  std::atomic<std::uint64_t> tcp_dropped{0};
+  std::atomic<std::uint64_t> tcp_sessions{0};
+  std::atomic<std::uint64_t> errors{0};  // exceptions caught at a batch or session boundary
+};
+
+// Single-writer increment.
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+struct CounterTotals {
+  std::uint64_t udp_queries = 0;
+  std::uint64_t udp_responses = 0;
+  std::uint64_t udp_dropped = 0;
+  std::uint64_t udp_truncated = 0;
+  std::uint64_t tcp_queries = 0;
+  std::uint64_t tcp_responses = 0;
+  std::uint64_t tcp_dropped = 0;
+  std::uint64_t tcp_sessions = 0;
+  std::uint64_t errors = 0;
+
+  void add(const WorkerCounters& c);
+};
+
+class Worker {
+ public:
+  Worker(unsigned index, const catalog::SnapshotStore& store);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  unsigned index() const { return index_; }
+  boost::asio::io_context& io() { return *io_; }
+  WorkerCounters& counters() { return counters_; }
+  const WorkerCounters& counters() const { return counters_; }
+  // Current snapshot, or nullptr before the first publish. Worker thread only.
+  const catalog::Snapshot* snapshot() { return reader_.get(); }
+  // Where each answer's RRsets start; spreads load between records. Worker thread only.
+  std::uint32_t next_rotation() { return rotation_++; }
+
+  void start();
+  void stop_and_join();
+  // Destroys the io_context and with it every handler still queued (sessions end here).
+  // Only after stop_and_join, and after the sockets bound to it are gone.
+  void release_io();
+
+ private:
+  void run();
+
+  unsigned index_;
+  WorkerCounters counters_;
+  catalog::SnapshotReader reader_;
+  std::uint32_t rotation_ = 0;
+  std::optional<boost::asio::io_context> io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  std::thread thread_;
+};
+
+class WorkerPool {
+ public:
+  // count 0 = one per hardware thread.
+  WorkerPool(unsigned count, const catalog::SnapshotStore& store);
+  ~WorkerPool();
+
+  std::size_t size() const { return workers_.size(); }
+  Worker& operator[](std::size_t i) { return *workers_[i]; }
+
+  void start();
+  void stop();  // idempotent; joins every thread
+  void release();
+  CounterTotals totals() const;
+
+ private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool running_ = false;
+};
+
+}  // namespace discodns::server
