@@ -284,6 +284,7 @@ class Builder {
       RegionState state;
       state.label = region.region;
       state.last_good_ns = region.last_good_ns;
+      state.stale = region.stale;
       auto label = key_label(region.region);
       if (region.data && label) {
         std::string suffix = wire::wire_label(*label) + in_.zone->apex;
@@ -309,7 +310,7 @@ class Builder {
           begin = end;
         }
         // File sources are served as of their newest renew time (README "TTLs").
-        if (region.last_good_ns == 0) {
+        if (region.frozen_time) {
           for (const auto& inst : all)
             state.frozen_now_ns = std::max(state.frozen_now_ns, inst.renew_ns);
         }

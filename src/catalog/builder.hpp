@@ -17,8 +17,12 @@ namespace discodns::catalog {
 struct RegionData {
   std::string region;  // DNS label the source is served under
   std::shared_ptr<const registry::RegistryData> data;
-  // Time of the last good answer from this source; used for stale mode. 0 = always fresh
-  // (file sources).
+  // File sources: TTLs are computed as of the newest renew time in the data, so a snapshot
+  // file is served as it was when written (README "TTLs").
+  bool frozen_time = false;
+  // Live sources: registry unreachable (TTLs capped), and the wall time of the last good
+  // answer (SERVFAIL once it is older than max_stale). No data yet: stale with 0.
+  bool stale = false;
   common::Nanos last_good_ns = 0;
 };
 

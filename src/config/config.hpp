@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -13,13 +14,13 @@
 namespace discodns::config {
 
 struct ListenAddress {
-  std::string host;  // IPv4 or IPv6 literal, no brackets
+  std::string host;         // IPv4 or IPv6 literal, no brackets
   std::uint16_t port = 53;  // 0 = pick a free port (tests)
 };
 
 struct ServerConfig {
-  std::vector<ListenAddress> listen;  // default: 0.0.0.0:53 and [::]:53
-  unsigned workers = 0;               // 0 = one per core
+  std::vector<ListenAddress> listen;      // default: 0.0.0.0:53 and [::]:53
+  unsigned workers = 0;                   // 0 = one per core
   std::uint16_t udp_payload_size = 1232;  // our EDNS payload size (RFC 6891), 512..4096
   std::chrono::milliseconds tcp_idle_timeout{10'000};
   unsigned tcp_max_connections = 1024;
@@ -27,8 +28,8 @@ struct ServerConfig {
 };
 
 struct ZoneConfig {
-  std::string domain;           // served domain, e.g. "example.com." (always ends with '.')
-  std::filesystem::path file;   // master file with SOA and NS at the apex
+  std::string domain;          // served domain, e.g. "example.com." (always ends with '.')
+  std::filesystem::path file;  // master file with SOA and NS at the apex
 };
 
 struct TtlConfig {
@@ -45,12 +46,16 @@ enum class SourceKind { kFile, kDiscovery };
 struct RegistrySource {
   std::string region;  // the DNS label this source is served under
   SourceKind kind = SourceKind::kFile;
-  std::filesystem::path file;                 // kFile: registry snapshot in the fetch/all shape
+  std::filesystem::path file;  // kFile: registry snapshot in the fetch/all shape
   std::chrono::milliseconds file_check_interval{1000};
-  std::vector<std::string> nodes;             // kDiscovery: "host:port" seeds
-  std::vector<std::string> envs;              // kDiscovery: envs to follow (empty = all seen)
+  std::vector<std::string> nodes;  // kDiscovery: "host:port" seeds
+  std::vector<std::string> envs;   // kDiscovery: envs to follow (empty = all seen)
   std::chrono::seconds reconcile_interval{15};
   std::filesystem::path state_file;  // kDiscovery: last good data, for a warm start; "" = none
+};
+
+struct AdminConfig {
+  std::optional<ListenAddress> listen;  // HTTP /metrics, /healthz, /readyz; off when unset
 };
 
 struct LogConfig {
@@ -63,6 +68,7 @@ struct Config {
   ZoneConfig zone;
   TtlConfig ttl;
   std::vector<RegistrySource> registries;
+  AdminConfig admin;
   LogConfig log;
 };
 

@@ -40,6 +40,9 @@
 //   state_file = "/var/lib/discodns/china.json"  # discovery: optional; warm-start copy
 //   # Keys of the other source kind are refused (e.g. nodes with source = "file").
 //
+//   [admin]
+//   listen = "127.0.0.1:9153"   # HTTP /metrics /healthz /readyz /debug/registry; off when absent
+//
 //   [log]
 //   level = "info"               # trace, debug, info, warn, error, off
 //
@@ -317,7 +320,7 @@ class Loader {
 
   Config load(const toml::table& root) {
     Section top{&root, "", 1};
-    check_keys(top, {"server", "zone", "ttl", "registry", "log"});
+    check_keys(top, {"server", "zone", "ttl", "registry", "log", "admin"});
     Config config;
     config.source_file = name_;
     // Optional tables first: a bad value the user wrote is a better first message than a
@@ -325,6 +328,7 @@ class Loader {
     read_server(sub_table(top, "server"), config.server);
     read_ttl(sub_table(top, "ttl"), config.ttl);
     read_log(sub_table(top, "log"), config.log);
+    read_admin(sub_table(top, "admin"), config.admin);
     read_zone(top, config.zone);
     read_registries(top, config.registries);
     return config;
@@ -628,6 +632,16 @@ class Loader {
       source.reconcile_interval = *v;
     if (auto state = get_string(section, "state_file")) source.state_file = resolve(*state);
     return source;
+  }
+
+  void read_admin(const Section& section, AdminConfig& admin) const {
+    check_keys(section, {"listen"});
+    auto listen = get_string(section, "listen");
+    if (!listen) return;
+    ListenAddress address;
+    if (auto error = parse_listen(*listen, address))
+      fail(*find(section, "listen"), key_path(section, "listen"), *error);
+    admin.listen = address;
   }
 
   void read_log(const Section& section, LogConfig& log) const {

@@ -1,7 +1,9 @@
 #include "daemon/daemon.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +12,9 @@
 
 #include "catalog/dump.hpp"
 #include "common/log.hpp"
+#include "common/prometheus.hpp"
+#include "registry/persist.hpp"
+#include "wire/name.hpp"
 
 namespace discodns::daemon {
 namespace {
@@ -46,22 +51,26 @@ std::shared_ptr<const RegistryData> read_file_source(const config::RegistrySourc
   return data;
 }
 
-void require_file_sources(const config::Config& config) {
-  for (const auto& source : config.registries) {
-    if (source.kind == config::SourceKind::kDiscovery) {
-      spdlog::error("{}: source = \"discovery\" is not implemented yet", source_name(source));
-      throw std::runtime_error(source_name(source) +
-                               ": source = \"discovery\" is not implemented yet; use "
-                               "source = \"file\"");
-    }
+// --dump-zone without a running daemon: a live source contributes its warm-start copy.
+std::shared_ptr<const RegistryData> read_source_once(const config::RegistrySource& source) {
+  if (source.kind == config::SourceKind::kFile) return read_file_source(source);
+  if (!source.state_file.empty()) {
+    auto data = registry::load_registry(source.state_file);
+    if (data) return std::make_shared<const RegistryData>(std::move(data.value()));
   }
+  spdlog::warn("{}: no state_file to read; dumped without its data", source_name(source));
+  return std::make_shared<const RegistryData>();
 }
 
 }  // namespace
 
 struct Daemon::Source {
   config::RegistrySource config;
-  std::unique_ptr<registry::FileSource> file;
+  std::unique_ptr<registry::FileSource> file;            // source = "file"
+  std::unique_ptr<registry::DiscoverySource> discovery;  // source = "discovery"
+  // Warm start (discovery sources with a state_file): the data last saved, and when.
+  std::shared_ptr<const RegistryData> saved;
+  std::chrono::steady_clock::time_point saved_at{};
 };
 
 Daemon::Daemon(config::Config config)
@@ -76,10 +85,11 @@ void Daemon::start() {
   started_ = true;
   try {
     zone_ = load_zone(config_);
-    require_file_sources(config_);
     open_sources();
-    // Each source's first read happens here, synchronously: no answers from no data.
+    // A file source's first read happens here, synchronously: no answers from no data. A
+    // live source starts from its warm-start copy, if any, and syncs in the background.
     for (std::size_t i = 0; i < sources_.size(); ++i) {
+      if (!sources_[i]->file) continue;
       auto result = sources_[i]->file->check_now();
       if (!result.ok()) throw std::runtime_error(result.error().text);
     }
@@ -87,8 +97,11 @@ void Daemon::start() {
     rebuild();
     if (!store_.current()) throw std::runtime_error("could not build the first snapshot");
     update_thread_ = std::thread([this] { update_loop(); });
-    for (auto& s : sources_)
-      s->file->start();
+    for (auto& s : sources_) {
+      if (s->file) s->file->start();
+      if (s->discovery) s->discovery->start();
+    }
+    start_admin();
 
     server::ServerOptions options = server::options_from_config(config_.server);
     options.limits.cookie_secret = random_secret();
@@ -104,47 +117,113 @@ void Daemon::start() {
 }
 
 void Daemon::open_sources() {
-  pending_.assign(config_.registries.size(), nullptr);
+  pending_.assign(config_.registries.size(), Pending{});
   for (std::size_t i = 0; i < config_.registries.size(); ++i) {
     const auto& source = config_.registries[i];
     catalog::RegionData region;
     region.region = source.region;
     region.data = std::make_shared<const RegistryData>();
-    region.last_good_ns = 0;  // file sources are never stale
-    regions_.push_back(std::move(region));
     auto s = std::make_unique<Source>();
     s->config = source;
-    s->file = std::make_unique<registry::FileSource>(
-        source.file, source.file_check_interval,
-        [this, i](std::shared_ptr<const RegistryData> data) { deliver(i, std::move(data)); });
+    if (source.kind == config::SourceKind::kFile) {
+      region.frozen_time = true;  // a snapshot file is never stale: it is served as written
+      s->file = std::make_unique<registry::FileSource>(
+          source.file, source.file_check_interval,
+          [this, i](std::shared_ptr<const RegistryData> data) { deliver(i, std::move(data)); });
+    } else {
+      // Until the registry answers: the warm-start copy with capped TTLs, or SERVFAIL (never
+      // NXDOMAIN) when there is none.
+      region.stale = true;
+      region.last_good_ns = 0;
+      s->discovery = std::make_unique<registry::DiscoverySource>(
+          source, clock_,
+          [this, i](std::shared_ptr<const RegistryData> data, const registry::SourceHealth& h) {
+            deliver(i, std::move(data), h);
+          });
+      if (!source.state_file.empty() && std::filesystem::exists(source.state_file)) {
+        auto warm = registry::load_registry(source.state_file);
+        if (warm) {
+          // When it was saved: the last good answer it holds (max_stale counts from there).
+          struct stat st {};
+          common::Nanos saved_ns =
+              ::stat(source.state_file.c_str(), &st) == 0
+                  ? st.st_mtim.tv_sec * common::kNanosPerSecond + st.st_mtim.tv_nsec
+                  : 0;
+          auto data = std::make_shared<const RegistryData>(std::move(warm.value()));
+          spdlog::info("{}: warm start from {} ({} instances)", source_name(source),
+                       source.state_file.string(), data->instances.size());
+          s->discovery->seed(data, saved_ns);
+          region.data = data;
+          region.last_good_ns = saved_ns;
+          s->saved = data;
+        } else {
+          spdlog::warn("{}: ignoring the warm-start file: {}", source_name(source),
+                       warm.error().text);
+        }
+      }
+    }
+    regions_.push_back(std::move(region));
     sources_.push_back(std::move(s));
   }
 }
 
-void Daemon::deliver(std::size_t source, std::shared_ptr<const RegistryData> data) {
+void Daemon::deliver(std::size_t source, std::shared_ptr<const RegistryData> data,
+                     std::optional<registry::SourceHealth> health) {
   if (!data) return;
   {
     std::lock_guard lock(mutex_);
-    pending_[source] = std::move(data);
+    pending_[source].data = std::move(data);
+    if (health) pending_[source].health = std::move(health);
   }
   wake_.notify_one();
 }
 
 bool Daemon::take_pending() {
-  std::vector<std::shared_ptr<const RegistryData>> taken;
+  std::vector<Pending> taken;
   {
     std::lock_guard lock(mutex_);
     taken.swap(pending_);
-    pending_.assign(taken.size(), nullptr);
+    pending_.assign(taken.size(), Pending{});
   }
   // Compared outside the lock so sources never wait on a deep comparison.
   bool changed = !store_.current();
   for (std::size_t i = 0; i < taken.size(); ++i) {
-    if (!taken[i]) continue;
-    if (*taken[i] != *regions_[i].data) changed = true;
-    regions_[i].data = std::move(taken[i]);
+    catalog::RegionData& region = regions_[i];
+    if (taken[i].health) {
+      const registry::SourceHealth& h = *taken[i].health;
+      if (h.stale != region.stale || h.last_good_ns != region.last_good_ns) changed = true;
+      region.stale = h.stale;
+      region.last_good_ns = h.last_good_ns;
+    }
+    if (!taken[i].data) continue;
+    if (taken[i].data != region.data && *taken[i].data != *region.data) changed = true;
+    region.data = std::move(taken[i].data);
   }
   return changed;
+}
+
+// Writes each live source's data to its state_file: atomically, at most every 5 s (a busy
+// registry must not turn into a busy disk), and always at stop.
+void Daemon::save_state(bool force) {
+  constexpr auto kMinInterval = std::chrono::seconds(5);
+  auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    Source& s = *sources_[i];
+    const catalog::RegionData& region = regions_[i];
+    if (!s.discovery || s.config.state_file.empty() || region.data == s.saved) continue;
+    if (region.stale && region.last_good_ns == 0) continue;  // nothing good to save yet
+    if (!force && now - s.saved_at < kMinInterval) continue;
+    auto result = registry::save_registry(s.config.state_file, *region.data);
+    if (!result) {
+      spdlog::warn("{}: cannot save the warm-start file: {}", source_name(s.config),
+                   result.error().text);
+    } else {
+      spdlog::debug("{}: saved {} instances to {}", source_name(s.config),
+                    region.data->instances.size(), s.config.state_file.string());
+    }
+    s.saved = region.data;
+    s.saved_at = now;
+  }
 }
 
 void Daemon::rebuild() {
@@ -159,10 +238,14 @@ void Daemon::rebuild() {
   auto snapshot = catalog::build_snapshot(input, &stats);
   serial_ = input.serial;
   store_.publish(std::move(snapshot));
+  builds_.fetch_add(1);
+  blocks_built_.fetch_add(stats.blocks_built);
+  blocks_reused_.fetch_add(stats.blocks_reused);
   std::uint64_t skipped = stats.invalid_names;
   for (const auto& region : regions_)
     if (region.data) skipped += region.data->skipped_instances;
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  last_build_us_.store(static_cast<std::uint64_t>(ms.count() * 1000));
   spdlog::info(
       "snapshot serial={} names={} services={} instances={} skipped={} collisions={} "
       "shadowed={} blocks_built={} blocks_reused={} in {:.1f} ms",
@@ -174,10 +257,11 @@ void Daemon::update_loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] {
+      // Woken by a delivery; the timeout flushes warm-start saves that were held back.
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] {
         if (stopping_) return true;
         for (const auto& p : pending_)
-          if (p) return true;
+          if (p.data || p.health) return true;
         return false;
       });
       if (stopping_) return;
@@ -185,6 +269,7 @@ void Daemon::update_loop() {
     // A failed build keeps the last snapshot: the old answers beat none.
     try {
       if (take_pending()) rebuild();
+      save_state(false);
     } catch (const std::exception& e) {
       spdlog::error("snapshot build failed, keeping serial {}: {}", serial_, e.what());
     }
@@ -198,14 +283,150 @@ void Daemon::stop() {
     server_->stop();
     spdlog::info("servers stopped");
   }
-  for (auto& s : sources_)
-    s->file->stop();
+  if (admin_) admin_->stop();
+  for (auto& s : sources_) {
+    if (s->file) s->file->stop();
+    if (s->discovery) s->discovery->stop();
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   if (update_thread_.joinable()) update_thread_.join();
+  try {
+    take_pending();
+    save_state(true);
+  } catch (const std::exception& e) {
+    spdlog::error("saving state at stop: {}", e.what());
+  }
+}
+
+void Daemon::start_admin() {
+  if (!config_.admin.listen) return;
+  admin::Handlers handlers;
+  handlers.metrics = [this] { return metrics_text(); };
+  handlers.ready = [this](std::string& why) { return ready(why); };
+  handlers.registry_view = [this] { return registry_view(); };
+  admin_ = std::make_unique<admin::HttpServer>(config_.admin.listen->host,
+                                               config_.admin.listen->port, std::move(handlers));
+  admin_->start();
+  spdlog::info("admin HTTP on {}:{}", config_.admin.listen->host, admin_->port());
+}
+
+std::string Daemon::metrics_text() const {
+  common::PrometheusText m;
+  if (server_) {
+    server::CounterTotals c = server_->counters();
+    m.counter("discodns_queries_total", "DNS queries received.", static_cast<double>(c.udp_queries),
+              {{"transport", "udp"}});
+    m.counter("discodns_queries_total", "", static_cast<double>(c.tcp_queries),
+              {{"transport", "tcp"}});
+    m.counter("discodns_responses_total", "DNS responses sent.",
+              static_cast<double>(c.udp_responses), {{"transport", "udp"}});
+    m.counter("discodns_responses_total", "", static_cast<double>(c.tcp_responses),
+              {{"transport", "tcp"}});
+    m.counter("discodns_dropped_total",
+              "Queries dropped (malformed beyond an answer, send failed).",
+              static_cast<double>(c.udp_dropped), {{"transport", "udp"}});
+    m.counter("discodns_dropped_total", "", static_cast<double>(c.tcp_dropped),
+              {{"transport", "tcp"}});
+    m.counter("discodns_truncated_total", "UDP answers sent with TC set.",
+              static_cast<double>(c.udp_truncated));
+    m.counter("discodns_tcp_connections_total", "TCP connections accepted.",
+              static_cast<double>(c.tcp_sessions));
+    m.counter("discodns_tcp_rejected_total", "TCP connections over the cap, closed at once.",
+              static_cast<double>(server_->tcp_rejected_connections()));
+    m.gauge("discodns_tcp_open_connections", "TCP connections open now.",
+            static_cast<double>(server_->tcp_open_connections()));
+    m.counter("discodns_errors_total", "Exceptions caught at a batch or session boundary.",
+              static_cast<double>(c.errors));
+  }
+  auto snapshot = store_.current();
+  common::Nanos now = clock_.now_ns();
+  if (snapshot) {
+    m.gauge("discodns_zone_serial", "SOA serial being served.", snapshot->serial);
+    m.gauge("discodns_services", "Services (appid.env.zone.region) served.",
+            static_cast<double>(snapshot->services.size()));
+    m.gauge("discodns_instances", "Registry instances served.",
+            static_cast<double>(snapshot->instances));
+  }
+  m.counter("discodns_snapshot_builds_total", "Snapshots built and published.",
+            static_cast<double>(builds_.load()));
+  m.gauge("discodns_snapshot_build_seconds", "Duration of the last snapshot build.",
+          static_cast<double>(last_build_us_.load()) / 1e6);
+  m.counter("discodns_snapshot_blocks_built_total", "Service blocks compiled.",
+            static_cast<double>(blocks_built_.load()));
+  m.counter("discodns_snapshot_blocks_reused_total", "Service blocks reused unchanged.",
+            static_cast<double>(blocks_reused_.load()));
+  for (const auto& s : sources_) {
+    common::PrometheusText::Labels region{{"region", s->config.region}};
+    if (!s->discovery) continue;
+    registry::SourceHealth h = s->discovery->health();
+    m.gauge("discodns_registry_stale", "1 while the registry is unreachable (stale mode).",
+            h.stale ? 1 : 0, region);
+    m.gauge("discodns_registry_last_good_age_seconds",
+            "Seconds since the last good registry answer.",
+            h.last_good_ns == 0 ? -1 : static_cast<double>(now - h.last_good_ns) / 1e9, region);
+    m.counter("discodns_registry_requests_total", "HTTP requests sent to discovery nodes.",
+              static_cast<double>(h.requests), region);
+    m.counter("discodns_registry_failures_total",
+              "Registry answers refused (transport, HTTP, code, JSON).",
+              static_cast<double>(h.failures), region);
+    m.counter("discodns_registry_node_switches_total", "Switches to another discovery node.",
+              static_cast<double>(h.node_switches), region);
+    m.counter("discodns_registry_polls_changed_total", "Long polls that returned changes.",
+              static_cast<double>(h.polls_changed), region);
+    m.counter("discodns_registry_reconciles_total", "Full fetches (fetch/all) applied.",
+              static_cast<double>(h.reconciles), region);
+  }
+  return m.text();
+}
+
+bool Daemon::ready(std::string& why) const {
+  auto snapshot = store_.current();
+  if (!snapshot) {
+    why = "no snapshot yet";
+    return false;
+  }
+  common::Nanos now = clock_.now_ns();
+  for (const auto& region : snapshot->regions) {
+    if (region.stale && now - region.last_good_ns > snapshot->ttl.max_stale_ns) {
+      why = "region " + region.label + " has no registry data fresher than max_stale";
+      return false;
+    }
+  }
+  why = "serial " + std::to_string(snapshot->serial);
+  return true;
+}
+
+std::string Daemon::registry_view() const {
+  auto snapshot = store_.current();
+  std::string out = "{\"regions\":[";
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    const Source& s = *sources_[i];
+    if (i) out += ",";
+    out += "{\"region\":\"" + s.config.region + "\",\"source\":\"" +
+           (s.file ? "file" : "discovery") + "\"";
+    if (s.discovery) {
+      registry::SourceHealth h = s.discovery->health();
+      out += ",\"stale\":" + std::string(h.stale ? "true" : "false") + ",\"node\":\"" + h.node +
+             "\",\"last_good_ns\":" + std::to_string(h.last_good_ns);
+    }
+    out += "}";
+  }
+  out += "],\"services\":[";
+  if (snapshot) {
+    std::vector<std::string> names;
+    for (const auto& [name, block] : snapshot->services)
+      names.push_back(wire::wire_to_text(name));
+    std::sort(names.begin(), names.end());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      out += (i ? ",\"" : "\"") + names[i] + "\"";
+    }
+  }
+  out += "]}";
+  return out;
 }
 
 std::string Daemon::ready_line() const {
@@ -238,7 +459,6 @@ std::string check_config(const std::filesystem::path& file) {
 }
 
 void dump_zone(const config::Config& config, std::ostream& out) {
-  require_file_sources(config);
   catalog::BuildInput input;
   input.zone = load_zone(config);
   input.ttl = catalog::TtlPolicy::from_config(config.ttl);
@@ -246,7 +466,8 @@ void dump_zone(const config::Config& config, std::ostream& out) {
   for (const auto& source : config.registries) {
     catalog::RegionData region;
     region.region = source.region;
-    region.data = read_file_source(source);
+    region.data = read_source_once(source);
+    region.frozen_time = source.kind == config::SourceKind::kFile;
     input.regions.push_back(std::move(region));
   }
   input.serial = catalog::next_serial(0, input.zone->soa_serial, now);

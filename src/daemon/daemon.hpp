@@ -7,21 +7,25 @@
 // The caller (main) blocks the stop signals first, then start(), wait_for_stop_signal(), stop().
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "admin/http_server.hpp"
 #include "catalog/builder.hpp"
 #include "catalog/static_zone.hpp"
 #include "catalog/store.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "registry/discovery_source.hpp"
 #include "registry/file_source.hpp"
 #include "registry/model.hpp"
 #include "server/server.hpp"
@@ -50,8 +54,20 @@ class Daemon {
  private:
   struct Source;
 
+  // What a source handed over, waiting for the update thread.
+  struct Pending {
+    std::shared_ptr<const registry::RegistryData> data;  // null = nothing new
+    std::optional<registry::SourceHealth> health;        // live sources only
+  };
+
   void open_sources();
-  void deliver(std::size_t source, std::shared_ptr<const registry::RegistryData> data);
+  void deliver(std::size_t source, std::shared_ptr<const registry::RegistryData> data,
+               std::optional<registry::SourceHealth> health = std::nullopt);
+  void save_state(bool force);
+  void start_admin();
+  std::string metrics_text() const;
+  bool ready(std::string& why) const;
+  std::string registry_view() const;
   // Moves delivered data into regions_; true when something changed. Update thread (or
   // start(), before that thread exists).
   bool take_pending();
@@ -68,12 +84,18 @@ class Daemon {
 
   std::mutex mutex_;  // guards pending_ and stopping_
   std::condition_variable wake_;
-  std::vector<std::shared_ptr<const registry::RegistryData>> pending_;  // per source; null = none
+  std::vector<Pending> pending_;  // per source
   bool stopping_ = false;
 
   std::vector<std::unique_ptr<Source>> sources_;
   std::thread update_thread_;
   std::unique_ptr<server::Server> server_;
+  std::unique_ptr<admin::HttpServer> admin_;
+  // Figures of the update path, for /metrics (written by the update thread).
+  std::atomic<std::uint64_t> builds_{0};
+  std::atomic<std::uint64_t> last_build_us_{0};
+  std::atomic<std::uint64_t> blocks_built_{0};
+  std::atomic<std::uint64_t> blocks_reused_{0};
   bool started_ = false;
   bool stopped_ = false;
 };

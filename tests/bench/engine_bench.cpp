@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
       catalog::load_static_zone(DISCODNS_SOURCE_DIR "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, now});
+  input.regions.push_back({"china", data, false, false, now});
   input.serial = 1;
 
   malloc_trim(0);

@@ -63,6 +63,7 @@ level = "debug"
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=15)
+        self.proc.stdout.close()
         self.log.close()
         return code
 
@@ -94,11 +95,14 @@ class LiveRegistry(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="discodns-live-")
         self.emulators = []
         self.servers = []
+        self.clients = []
 
     def tearDown(self):
         for s in self.servers:
             if s.proc.poll() is None:
                 self.assertEqual(s.stop(), 0)
+        for c in self.clients:
+            c.close()
         for proc, _ in self.emulators:
             stop_emulator(proc)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -106,7 +110,8 @@ class LiveRegistry(unittest.TestCase):
     def emulator(self):
         proc, port = start_emulator(zone="gd", env="dev", time_factor=1)
         self.emulators.append((proc, port))
-        return Client(port)
+        self.clients.append(Client(port))
+        return self.clients[-1]
 
     def discodns(self, ports, **kw):
         s = Discodns(ports, self.dir, **kw)

@@ -34,7 +34,7 @@ std::shared_ptr<const catalog::Snapshot> rebuild(std::shared_ptr<const catalog::
   input.previous = prev;
   input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(
       std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, 1});
+  input.regions.push_back({"china", data, false, false, 1});
   return catalog::build_snapshot(input, &stats);
 }
 

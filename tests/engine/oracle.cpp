@@ -103,15 +103,15 @@ std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> i
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(
       std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, last_good_ns});
+  catalog::RegionData region;
+  region.region = "china";
+  region.data = data;
+  region.frozen_time = last_good_ns == 0;
+  region.stale = stale;
+  region.last_good_ns = last_good_ns;
+  input.regions.push_back(region);
   input.serial = 2026112600;
-  auto snap = catalog::build_snapshot(input);
-  if (stale) {
-    auto copy = std::make_shared<catalog::Snapshot>(*snap);
-    copy->regions[0].stale = true;
-    return copy;
-  }
-  return snap;
+  return catalog::build_snapshot(input);
 }
 
 }  // namespace discodns::testing

@@ -35,7 +35,7 @@ std::shared_ptr<const catalog::Snapshot> make_snapshot() {
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
       catalog::load_static_zone(DISCODNS_SOURCE_DIR "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, now});
+  input.regions.push_back({"china", data, false, false, now});
   input.serial = 7;
   return catalog::build_snapshot(input);
 }

@@ -224,7 +224,7 @@ TEST(ConfigError, UnknownTable) {
   expect_error(with_base("[srever]\nworkers = 1\n"), 1, "srever",
                "unknown table (did you mean \"server\"?)");
   expect_error(with_base("[metrics]\nport = 9090\n"), 1, "metrics",
-               "unknown table (expected one of: server, zone, ttl, registry, log)");
+               "unknown table (expected one of: server, zone, ttl, registry, log, admin)");
   expect_error(with_base("[server.tls]\ncert = \"x\"\n"), 1, "server.tls", "unknown key");
   expect_error("domain = \"example.com\"\n" + std::string(kBase), 1, "domain",
                "unknown top-level key; keys belong in a table");
@@ -495,6 +495,43 @@ TEST(ConfigFile, ShippedDemoConfigLoads) {
   EXPECT_EQ(c.registries[0].kind, SourceKind::kFile);
   EXPECT_EQ(c.registries[0].file.filename(), "demo-registry.json");
   EXPECT_EQ(c.registries[0].file.parent_path().filename(), "configs");
+}
+
+}  // namespace
+}  // namespace discodns::config
+
+namespace discodns::config {
+namespace {
+
+TEST(ConfigAdmin, ListenIsOptionalAndChecked) {
+  const char* base =
+      "[zone]\ndomain = \"example.com\"\nfile = \"z\"\n"
+      "[[registry]]\nregion = \"china\"\nsource = \"file\"\nfile = \"r.json\"\n";
+  EXPECT_FALSE(load_string(base, "a.toml", "/").admin.listen);
+  Config c =
+      load_string(std::string(base) + "[admin]\nlisten = \"127.0.0.1:9153\"\n", "a.toml", "/");
+  ASSERT_TRUE(c.admin.listen);
+  EXPECT_EQ(c.admin.listen->port, 9153);
+  try {
+    load_string(std::string(base) + "[admin]\nlisten = \"nowhere\"\n", "a.toml", "/");
+    FAIL() << "accepted a bad admin address";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("a.toml:9: admin.listen"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ConfigRegistry, StateFileOnlyForDiscovery) {
+  const char* zone = "[zone]\ndomain = \"example.com\"\nfile = \"z\"\n";
+  Config c = load_string(std::string(zone) +
+                             "[[registry]]\nregion = \"china\"\nsource = \"discovery\"\n"
+                             "nodes = [\"127.0.0.1:7171\"]\nstate_file = \"s.json\"\n",
+                         "b.toml", "/etc/discodns");
+  EXPECT_EQ(c.registries[0].state_file, "/etc/discodns/s.json");
+  EXPECT_THROW(
+      load_string(std::string(zone) + "[[registry]]\nregion = \"china\"\nsource = \"file\"\n"
+                                      "file = \"r.json\"\nstate_file = \"s.json\"\n",
+                  "b.toml", "/"),
+      ConfigError);
 }
 
 }  // namespace
