@@ -22,7 +22,7 @@ constexpr milliseconds kPollHold{30'000};  // the server's own maximum (§4.4)
 constexpr milliseconds kFetchTimeout{10'000};
 constexpr std::size_t kAppidsPerPoll = 64;  // keeps a poll URL a sane size
 constexpr milliseconds kBackoffBase{500};
-constexpr milliseconds kBackoffMax{30'000};
+constexpr milliseconds kBackoffMax{10'000};  // a recovered registry is used again soon
 constexpr milliseconds kLoopTick{100};
 
 struct NodeState {
@@ -282,7 +282,7 @@ struct DiscoverySource::Impl {
     ++node.failures;
     auto backoff =
         std::min<milliseconds>(kBackoffMax, kBackoffBase * (1 << std::min(node.failures - 1, 10)));
-    std::uniform_real_distribution<double> jitter(0.5, 1.5);  // never in lock step
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);  // never in lock step, never > max
     node.backoff_until =
         Steady::now() + milliseconds(static_cast<long>(backoff.count() * jitter(rng)));
     spdlog::warn("registry {}: node {} failed ({}); backing off {} ms", cfg.region, node.addr, why,

@@ -220,7 +220,8 @@ class LiveRegistry(unittest.TestCase):
             c.fault("none")
         # And it recovers: a change is seen again.
         c.register("goim.comet", "comet-2", ["grpc://10.0.0.12:3109"])
-        dns.wait_for(lambda r: r[1] == ["10.0.0.11", "10.0.0.12"], timeout=15)
+        # Within the longest node backoff (10 s) plus a reconcile.
+        dns.wait_for(lambda r: r[1] == ["10.0.0.11", "10.0.0.12"], timeout=25)
 
 
 if __name__ == "__main__":
