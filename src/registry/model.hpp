@@ -31,7 +31,7 @@ struct Instance {
   std::string version;
   std::map<std::string, std::string> metadata;  // sorted; null metadata -> empty
   Status status = Status::kUp;
-  std::uint16_t weight = 10;  // metadata.weight; missing/invalid/<=0 -> 10 (the SDKs' default)
+  std::uint16_t weight = 10;   // metadata.weight; missing/invalid/<=0 -> 10 (the SDKs' default)
   std::int64_t renew_ns = 0;   // renew_timestamp, ns since epoch (int64, never double)
   std::int64_t latest_ns = 0;  // latest_timestamp of the instance
 
