@@ -1,5 +1,6 @@
 // discodns: wiring only. Flags -> Config -> Daemon; every start-up failure is one line on
 // stderr and exit code 1.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -31,7 +32,9 @@ int run(const std::string& config_file, const std::string& log_level, bool dump)
   daemon::block_stop_signals();
   daemon::Daemon d(std::move(config));
   d.start();
-  int signal = daemon::wait_for_stop_signal();
+  int signal = 0;
+  while ((signal = daemon::wait_for_signal()) == SIGHUP)
+    d.reload();
   spdlog::info("signal {}: stopping", signal);
   d.stop();
   spdlog::info("stopped");

@@ -13,6 +13,7 @@
 #include "catalog/dump.hpp"
 #include "common/log.hpp"
 #include "common/prometheus.hpp"
+#include "daemon/systemd.hpp"
 #include "registry/persist.hpp"
 #include "wire/name.hpp"
 
@@ -114,6 +115,65 @@ void Daemon::start() {
   std::string line = ready_line();
   spdlog::info("{} (workers={})", line, server_->workers());
   std::cout << line << std::endl;  // tests and supervisors wait for this line
+  notify_systemd("READY=1\nSTATUS=serving");
+  if (auto interval = watchdog_interval(); interval.count() > 0) {
+    // Pings at half the period, and only while the update thread takes its lock: a wedged
+    // update path stops the pings and systemd restarts us.
+    watchdog_thread_ = std::thread([this, interval] {
+      std::unique_lock lock(mutex_);
+      while (!watchdog_wake_.wait_for(lock, interval / 2, [this] { return stopping_; })) {
+        notify_systemd("WATCHDOG=1");
+      }
+    });
+  }
+}
+
+bool Daemon::reload() {
+  notify_systemd("RELOADING=1");
+  try {
+    config::Config fresh = config::load_file(config_.source_file);
+    if (fresh.zone.domain != config_.zone.domain) {
+      throw std::runtime_error("zone.domain changed (" + config_.zone.domain + " -> " +
+                               fresh.zone.domain + "): that needs a restart");
+    }
+    auto zone = load_zone(fresh);
+    auto level = spdlog::level::from_str(fresh.log.level);
+    bool restart_needed = fresh.server.listen.size() != config_.server.listen.size() ||
+                          fresh.server.workers != config_.server.workers ||
+                          fresh.registries.size() != config_.registries.size();
+    for (std::size_t i = 0; !restart_needed && i < fresh.server.listen.size(); ++i) {
+      restart_needed = fresh.server.listen[i].host != config_.server.listen[i].host ||
+                       fresh.server.listen[i].port != config_.server.listen[i].port;
+    }
+    for (std::size_t i = 0; !restart_needed && i < fresh.registries.size(); ++i) {
+      const auto& a = fresh.registries[i];
+      const auto& b = config_.registries[i];
+      restart_needed = a.region != b.region || a.kind != b.kind || a.file != b.file ||
+                       a.nodes != b.nodes || a.envs != b.envs;
+    }
+    if (restart_needed) {
+      spdlog::warn(
+          "reload: listen addresses, workers and registry sources change only at a "
+          "restart; applying the zone file, [ttl] and [log] now");
+    }
+    {
+      std::lock_guard lock(mutex_);
+      reload_zone_ = std::move(zone);
+      reload_ttl_ = catalog::TtlPolicy::from_config(fresh.ttl);
+    }
+    wake_.notify_all();
+    spdlog::set_level(level);
+    reloads_ok_.fetch_add(1);
+    spdlog::info("reload: {} and {} applied", config_.source_file.string(),
+                 fresh.zone.file.string());
+    notify_systemd("READY=1\nSTATUS=serving (reloaded)");
+    return true;
+  } catch (const std::exception& e) {
+    reloads_failed_.fetch_add(1);
+    spdlog::error("reload refused, the running configuration stays: {}", e.what());
+    notify_systemd("READY=1\nSTATUS=serving (last reload refused)");
+    return false;
+  }
 }
 
 void Daemon::open_sources() {
@@ -185,8 +245,20 @@ bool Daemon::take_pending() {
     taken.swap(pending_);
     pending_.assign(taken.size(), Pending{});
   }
-  // Compared outside the lock so sources never wait on a deep comparison.
   bool changed = !store_.current();
+  {
+    std::lock_guard lock(mutex_);
+    if (reload_zone_) {
+      zone_ = std::move(reload_zone_);
+      changed = true;
+    }
+    if (reload_ttl_) {
+      ttl_ = *reload_ttl_;
+      reload_ttl_.reset();
+      changed = true;
+    }
+  }
+  // Compared outside the lock so sources never wait on a deep comparison.
   for (std::size_t i = 0; i < taken.size(); ++i) {
     catalog::RegionData& region = regions_[i];
     if (taken[i].health) {
@@ -260,6 +332,7 @@ void Daemon::update_loop() {
       // Woken by a delivery; the timeout flushes warm-start saves that were held back.
       wake_.wait_for(lock, std::chrono::seconds(1), [this] {
         if (stopping_) return true;
+        if (reload_zone_ || reload_ttl_) return true;
         for (const auto& p : pending_)
           if (p.data || p.health) return true;
         return false;
@@ -279,6 +352,7 @@ void Daemon::update_loop() {
 void Daemon::stop() {
   if (stopped_) return;
   stopped_ = true;
+  notify_systemd("STOPPING=1");
   if (server_) {
     server_->stop();
     spdlog::info("servers stopped");
@@ -293,7 +367,9 @@ void Daemon::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  watchdog_wake_.notify_all();
   if (update_thread_.joinable()) update_thread_.join();
+  if (watchdog_thread_.joinable()) watchdog_thread_.join();
   try {
     take_pending();
     save_state(true);
@@ -351,6 +427,10 @@ std::string Daemon::metrics_text() const {
     m.gauge("discodns_instances", "Registry instances served.",
             static_cast<double>(snapshot->instances));
   }
+  m.counter("discodns_reloads_total", "SIGHUP reloads.", static_cast<double>(reloads_ok_.load()),
+            {{"outcome", "applied"}});
+  m.counter("discodns_reloads_total", "", static_cast<double>(reloads_failed_.load()),
+            {{"outcome", "refused"}});
   m.counter("discodns_snapshot_builds_total", "Snapshots built and published.",
             static_cast<double>(builds_.load()));
   m.gauge("discodns_snapshot_build_seconds", "Duration of the last snapshot build.",
@@ -479,16 +559,18 @@ void block_stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // Writes to a closed TCP peer must fail with EPIPE, not kill the process.
   signal(SIGPIPE, SIG_IGN);
 }
 
-int wait_for_stop_signal() {
+int wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   int received = 0;
   while (sigwait(&set, &received) != 0) {
   }

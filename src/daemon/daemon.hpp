@@ -45,6 +45,11 @@ class Daemon {
   void start();
   // Stops servers, sources and the update thread; idempotent.
   void stop();
+  // SIGHUP: re-reads the config file and the zone file. The zone, the TTL policy and the log
+  // level take effect at once (a new snapshot); listen addresses, workers and registry
+  // sources need a restart (logged). A bad config or zone is refused and the old one keeps
+  // running. Returns false when refused.
+  bool reload();
 
   // "discodns ready udp=ADDR:PORT[,...] tcp=ADDR:PORT[,...]" (valid after start).
   std::string ready_line() const;
@@ -96,6 +101,13 @@ class Daemon {
   std::atomic<std::uint64_t> last_build_us_{0};
   std::atomic<std::uint64_t> blocks_built_{0};
   std::atomic<std::uint64_t> blocks_reused_{0};
+  std::atomic<std::uint64_t> reloads_ok_{0};
+  std::atomic<std::uint64_t> reloads_failed_{0};
+  // Set by reload(), applied by the update thread (guarded by mutex_).
+  std::shared_ptr<const catalog::StaticZone> reload_zone_;
+  std::optional<catalog::TtlPolicy> reload_ttl_;
+  std::condition_variable watchdog_wake_;  // with mutex_: only stop() wakes it
+  std::thread watchdog_thread_;
   bool started_ = false;
   bool stopped_ = false;
 };
@@ -110,6 +122,7 @@ void dump_zone(const config::Config& config, std::ostream& out);
 // Stop signals (SIGTERM, SIGINT) are taken by wait_for_stop_signal only: call
 // block_stop_signals in main before any thread starts, so every thread inherits the mask.
 void block_stop_signals();
-int wait_for_stop_signal();
+// Waits for SIGTERM, SIGINT or SIGHUP; returns the signal number.
+int wait_for_signal();
 
 }  // namespace discodns::daemon

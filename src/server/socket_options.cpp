@@ -14,4 +14,10 @@ void set_reuse_port(int fd) {
     throw boost::system::system_error(errno, boost::system::system_category(), "SO_REUSEPORT");
 }
 
+void set_udp_buffers(int fd) {
+  int size = 4 << 20;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
 }  // namespace discodns::server

@@ -205,6 +205,7 @@ void UdpServer::bind(const udp::endpoint& endpoint) {
     udp::socket socket(pool_[i].io());
     socket.open(endpoint.protocol());
     set_reuse_port(socket.native_handle());
+    set_udp_buffers(socket.native_handle());
     if (endpoint.address().is_v6()) socket.set_option(asio::ip::v6_only(true));
     socket.bind(endpoint);
     opened.push_back(

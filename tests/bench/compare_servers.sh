@@ -2,13 +2,13 @@
 # discodns vs NSD vs Knot on the same zone, each pinned to core 0 with dnsperf on core 1.
 # Prints qps, latency and lost queries per round (A B C A B C …), then the ratios.
 #
-#   bash tests/bench/compare_servers.sh [APPS=1000] [INSTANCES=15] [SECONDS=10] [ROUNDS=3]
+#   bash tests/bench/compare_servers.sh [APPS=300] [INSTANCES=10] [SECONDS=10] [ROUNDS=3]
 #
 # Needs a release build (cmake --preset release && cmake --build --preset release); installs
 # nsd, knot and dnsperf from Debian if missing. Everything listens on 127.0.0.1 only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-apps=${1:-1000}; per_app=${2:-15}; seconds=${3:-10}; rounds=${4:-3}
+apps=${1:-300}; per_app=${2:-10}; seconds=${3:-10}; rounds=${4:-3}
 bin=${DISCODNS:-$root/build/release/src/discodns}
 [ -x "$bin" ] || { echo "build first: $bin missing" >&2; exit 1; }
 for p in nsd knot dnsperf; do

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Running discodns as a service: sd_notify (READY/RELOADING/STOPPING), SIGHUP reload (a good
+zone change applied, a bad config refused with the old one still serving), and the admin
+HTTP endpoints (/metrics parsed by the Prometheus client library's parser, /healthz,
+/readyz, /debug/registry).
+
+usage: operations_test.py DISCODNS_BINARY SOURCE_DIR
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+BINARY = None
+SOURCE = None
+
+
+def registry(now_ns):
+    inst = {"region": "china", "zone": "gd", "env": "dev", "appid": "goim.comet",
+            "hostname": "comet-1", "addrs": ["grpc://10.0.0.11:3109"], "version": "v1",
+            "metadata": {"weight": "10"}, "status": 1, "renew_timestamp": now_ns,
+            "latest_timestamp": now_ns}
+    return {"code": 0, "message": "0", "ttl": 1, "data": {"goim.comet": [inst]}}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Operations(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="discodns-ops-")
+        with open(os.path.join(self.dir, "registry.json"), "w") as f:
+            json.dump(registry(time.time_ns()), f)
+        shutil.copy(os.path.join(SOURCE, "zones", "example.com.zone"), self.dir)
+        self.admin_port = free_port()
+        self.config = os.path.join(self.dir, "discodns.toml")
+        self.write_config()
+        self.notify_path = os.path.join(self.dir, "notify.sock")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.notify.settimeout(10)
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        self.proc = subprocess.Popen([BINARY, "--config", self.config], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        line = self.proc.stdout.readline()
+        m = re.search(r"udp=127\.0\.0\.1:(\d+)", line)
+        self.assertIsNotNone(m, line)
+        self.port = m.group(1)
+
+    def write_config(self, extra=""):
+        with open(self.config, "w") as f:
+            f.write(f'''[server]
+listen = ["127.0.0.1:0"]
+workers = 1
+[zone]
+domain = "example.com"
+file = "example.com.zone"
+[[registry]]
+region = "china"
+source = "file"
+file = "registry.json"
+[admin]
+listen = "127.0.0.1:{self.admin_port}"
+{extra}''')
+
+    def tearDown(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        self.notify.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def notifications(self, until, timeout=10):
+        seen = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                seen.append(self.notify.recv(4096).decode())
+            except socket.timeout:
+                break
+            if any(until in s for s in seen):
+                return seen
+        self.fail(f"no {until!r} notification; got {seen}")
+
+    def dig(self, *args):
+        return subprocess.run(["dig", "@127.0.0.1", "-p", self.port, "+tries=1", "+time=2", *args],
+                              capture_output=True, text=True, timeout=10).stdout
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}{path}", timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def test_notify_reload_and_stop(self):
+        self.notifications("READY=1")
+        # A good change: a new static name in the zone file appears after SIGHUP.
+        with open(os.path.join(self.dir, "example.com.zone"), "a") as f:
+            f.write("added IN A 192.0.2.99\n")
+        self.proc.send_signal(signal.SIGHUP)
+        seen = self.notifications("READY=1")
+        self.assertTrue(any("RELOADING=1" in s for s in seen), seen)
+        deadline = time.time() + 5
+        while "192.0.2.99" not in self.dig("+short", "A", "added.example.com"):
+            self.assertLess(time.time(), deadline, "the reloaded zone was not applied")
+            time.sleep(0.1)
+        # A bad config is refused; the old one keeps serving.
+        self.write_config(extra="bogus_key = 1\n")
+        self.proc.send_signal(signal.SIGHUP)
+        self.notifications("READY=1")
+        time.sleep(0.2)
+        self.assertIn("10.0.0.11", self.dig("+short", "A", "goim.comet.dev.gd.china.example.com"))
+        self.assertIn("192.0.2.99", self.dig("+short", "A", "added.example.com"))
+        _, metrics = self.get("/metrics")
+        self.assertRegex(metrics, r'discodns_reloads_total\{outcome="applied"\} 1\b')
+        self.assertRegex(metrics, r'discodns_reloads_total\{outcome="refused"\} 1\b')
+        self.proc.send_signal(signal.SIGTERM)
+        self.notifications("STOPPING=1")
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        self.assertIn("reload refused", self.proc.stderr.read())
+
+    def test_admin_endpoints(self):
+        self.notifications("READY=1")
+        for _ in range(5):
+            self.dig("A", "goim.comet.dev.gd.china.example.com")
+        self.dig("+tcp", "A", "nosuch.example.com")
+        status, text = self.get("/metrics")
+        self.assertEqual(status, 200)
+        try:
+            from prometheus_client.parser import text_string_to_metric_families
+        except ImportError:
+            self.skipTest("python3-prometheus-client is not installed")
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        queries = {s.labels["transport"]: s.value for s in families["discodns_queries"].samples
+                   if s.name == "discodns_queries_total"}
+        self.assertGreaterEqual(queries["udp"], 5)
+        self.assertGreaterEqual(queries["tcp"], 1)
+        self.assertEqual(families["discodns_instances"].samples[0].value, 1)
+        self.assertEqual(self.get("/healthz")[0], 200)
+        status, body = self.get("/readyz")
+        self.assertEqual(status, 200, body)
+        status, body = self.get("/debug/registry")
+        self.assertEqual(status, 200)
+        view = json.loads(body)
+        self.assertIn("goim.comet.dev.gd.china.example.com.", view["services"])
+        self.assertEqual(self.get("/nope")[0], 404)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    SOURCE = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
