@@ -307,7 +307,7 @@ class Responder {
     server[1] = server[2] = server[3] = 0;
     wire::put_u32(server + 4, static_cast<std::uint32_t>(now_ / common::kNanosPerSecond));
     std::size_t address = std::min<std::size_t>(ctx_.client_address.size(), 16);
-    std::memcpy(input + 16, ctx_.client_address.data(), address);
+    if (address != 0) std::memcpy(input + 16, ctx_.client_address.data(), address);
     std::uint64_t hash = common::siphash24(limits_.cookie_secret,
                                            std::span<const std::uint8_t>(input, 16 + address));
     w_.u16(wire::edns::kOptionCookie);

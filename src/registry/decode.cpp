@@ -328,4 +328,18 @@ common::Result<PollsAnswer> decode_polls(std::string_view body) {
   return answer;
 }
 
+common::Result<std::vector<std::string>> decode_nodes(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto ok = parse(body, doc); !ok) return ok.error();
+  auto data = envelope(doc, false);
+  if (!data) return data.error();
+  if (*data == nullptr || !(*data)->IsArray()) return common::Error{"unexpected nodes shape"};
+  std::vector<std::string> out;
+  for (const auto& node : (*data)->GetArray()) {
+    std::string addr = string_of(member(node, "addr"));
+    if (!addr.empty() && addr.size() < 256) out.push_back(std::move(addr));
+  }
+  return out;
+}
+
 }  // namespace discodns::registry

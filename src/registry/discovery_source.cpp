@@ -1,6 +1,5 @@
 #include "registry/discovery_source.hpp"
 
-#include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -48,27 +47,6 @@ std::string url_escape(const std::string& s) {
       out.push_back('%');
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-// /discovery/nodes -> the addrs listed (status is not a health signal, §6.5).
-std::vector<std::string> decode_nodes(const std::string& body) {
-  std::vector<std::string> out;
-  rapidjson::Document doc;
-  doc.Parse(body.c_str(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return out;
-  auto code = doc.FindMember("code");
-  auto data = doc.FindMember("data");
-  if (code == doc.MemberEnd() || !code->value.IsInt() || code->value.GetInt() != 0) return out;
-  if (data == doc.MemberEnd() || !data->value.IsArray()) return out;
-  for (const auto& node : data->value.GetArray()) {
-    if (!node.IsObject()) continue;
-    auto addr = node.FindMember("addr");
-    if (addr != node.MemberEnd() && addr->value.IsString() && addr->value.GetStringLength() > 0 &&
-        addr->value.GetStringLength() < 256) {
-      out.emplace_back(addr->value.GetString(), addr->value.GetStringLength());
     }
   }
   return out;
@@ -169,7 +147,9 @@ struct DiscoverySource::Impl {
     nodes_id = http.submit(std::move(req), [this](HttpResponse r) {
       nodes_id = 0;
       if (!r.transport_ok || r.status != 200) return;  // optional: seeds keep working
-      for (auto& addr : decode_nodes(r.body)) {
+      auto listed = decode_nodes(r.body);
+      if (!listed) return;
+      for (auto& addr : listed.value()) {
         bool known = std::any_of(nodes.begin(), nodes.end(),
                                  [&](const NodeState& n) { return n.addr == addr; });
         if (!known) {

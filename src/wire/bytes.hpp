@@ -54,6 +54,7 @@ class Writer {
 
   bool bytes(const void* p, std::size_t n) {
     if (!room(n)) return false;
+    if (n == 0) return true;  // p may be null then; memcpy must not see it
     std::memcpy(buf_ + pos_, p, n);
     pos_ += n;
     return true;
