@@ -25,6 +25,11 @@ struct ServerConfig {
   std::chrono::milliseconds tcp_idle_timeout{10'000};
   unsigned tcp_max_connections = 1024;
   unsigned max_address_records = 0;  // cap on A/AAAA records per answer; 0 = no cap
+  // [rrl] response rate limiting (UDP only): identical answers per second per client prefix.
+  unsigned rrl_responses_per_second = 0;  // 0 = off
+  unsigned rrl_slip = 2;
+  unsigned rrl_ipv4_prefix = 24;
+  unsigned rrl_ipv6_prefix = 56;
 };
 
 struct ZoneConfig {

@@ -40,6 +40,12 @@
 //   state_file = "/var/lib/discodns/china.json"  # discovery: optional; warm-start copy
 //   # Keys of the other source kind are refused (e.g. nodes with source = "file").
 //
+//   [rrl]                        # response rate limiting, UDP only; off by default
+//   responses_per_second = 0     # identical answers per client prefix per second; 0 = off
+//   slip = 2                     # every Nth limited answer goes out as TC=1 (0 = none)
+//   ipv4_prefix = 24             # 8..32
+//   ipv6_prefix = 56             # 16..128
+//
 //   [admin]
 //   listen = "127.0.0.1:9153"   # HTTP /metrics /healthz /readyz /debug/registry; off when absent
 //
@@ -320,7 +326,7 @@ class Loader {
 
   Config load(const toml::table& root) {
     Section top{&root, "", 1};
-    check_keys(top, {"server", "zone", "ttl", "registry", "log", "admin"});
+    check_keys(top, {"server", "zone", "ttl", "registry", "log", "admin", "rrl"});
     Config config;
     config.source_file = name_;
     // Optional tables first: a bad value the user wrote is a better first message than a
@@ -329,6 +335,7 @@ class Loader {
     read_ttl(sub_table(top, "ttl"), config.ttl);
     read_log(sub_table(top, "log"), config.log);
     read_admin(sub_table(top, "admin"), config.admin);
+    read_rrl(sub_table(top, "rrl"), config.server);
     read_zone(top, config.zone);
     read_registries(top, config.registries);
     return config;
@@ -632,6 +639,17 @@ class Loader {
       source.reconcile_interval = *v;
     if (auto state = get_string(section, "state_file")) source.state_file = resolve(*state);
     return source;
+  }
+
+  void read_rrl(const Section& section, ServerConfig& server) const {
+    check_keys(section, {"responses_per_second", "slip", "ipv4_prefix", "ipv6_prefix"});
+    if (auto v = get_int(section, "responses_per_second", 0, 1000000))
+      server.rrl_responses_per_second = static_cast<unsigned>(*v);
+    if (auto v = get_int(section, "slip", 0, 10)) server.rrl_slip = static_cast<unsigned>(*v);
+    if (auto v = get_int(section, "ipv4_prefix", 8, 32))
+      server.rrl_ipv4_prefix = static_cast<unsigned>(*v);
+    if (auto v = get_int(section, "ipv6_prefix", 16, 128))
+      server.rrl_ipv6_prefix = static_cast<unsigned>(*v);
   }
 
   void read_admin(const Section& section, AdminConfig& admin) const {

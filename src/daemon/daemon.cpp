@@ -409,6 +409,10 @@ std::string Daemon::metrics_text() const {
               {{"transport", "tcp"}});
     m.counter("discodns_truncated_total", "UDP answers sent with TC set.",
               static_cast<double>(c.udp_truncated));
+    m.counter("discodns_rrl_total", "UDP answers limited by response rate limiting.",
+              static_cast<double>(c.udp_rate_limited), {{"action", "dropped"}});
+    m.counter("discodns_rrl_total", "", static_cast<double>(c.udp_slipped),
+              {{"action", "slipped"}});
     m.counter("discodns_tcp_connections_total", "TCP connections accepted.",
               static_cast<double>(c.tcp_sessions));
     m.counter("discodns_tcp_rejected_total", "TCP connections over the cap, closed at once.",
@@ -417,6 +421,23 @@ std::string Daemon::metrics_text() const {
             static_cast<double>(server_->tcp_open_connections()));
     m.counter("discodns_errors_total", "Exceptions caught at a batch or session boundary.",
               static_cast<double>(c.errors));
+    for (std::size_t i = 0; i < c.rcodes.size(); ++i) {
+      m.counter("discodns_answers_by_rcode_total", "Answers sent, by response code.",
+                static_cast<double>(c.rcodes[i]), {{"rcode", server::kRcodeNames[i]}});
+    }
+    for (std::size_t i = 0; i < c.qtypes.size(); ++i) {
+      m.counter("discodns_answers_by_qtype_total", "Answers sent, by query type.",
+                static_cast<double>(c.qtypes[i]), {{"qtype", server::kQtypeNames[i]}});
+    }
+    std::vector<double> bounds(std::begin(server::kLatencyBounds),
+                               std::end(server::kLatencyBounds));
+    std::vector<std::uint64_t> cumulative;
+    std::uint64_t running = 0;
+    for (auto n : c.latency)
+      cumulative.push_back(running += n);
+    m.histogram("discodns_answer_duration_seconds",
+                "Receive-to-send time of answers (UDP: per batch, an upper bound).", bounds,
+                cumulative, static_cast<double>(c.latency_sum_ns) / 1e9);
   }
   auto snapshot = store_.current();
   common::Nanos now = clock_.now_ns();

@@ -46,6 +46,10 @@ ServerOptions options_from_config(const config::ServerConfig& server) {
   // A client that does not read its answers for as long as an idle one would be closed.
   o.tcp.write_timeout = server.tcp_idle_timeout;
   o.tcp.max_connections = server.tcp_max_connections;
+  o.rate_limit.responses_per_second = server.rrl_responses_per_second;
+  o.rate_limit.slip = server.rrl_slip;
+  o.rate_limit.ipv4_prefix = server.rrl_ipv4_prefix;
+  o.rate_limit.ipv6_prefix = server.rrl_ipv6_prefix;
   return o;
 }
 
@@ -53,7 +57,7 @@ Server::Server(const ServerOptions& options, const catalog::SnapshotStore& store
                const common::Clock& clock)
     : options_(options),
       pool_(options.workers, store),
-      udp_(pool_, clock, options_.limits),
+      udp_(pool_, clock, options_.limits, options_.rate_limit),
       tcp_(pool_, clock, options_.limits, options_.tcp) {
   for (const auto& listen : options_.listen)
     bind(listen);

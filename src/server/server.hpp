@@ -26,6 +26,7 @@ struct ServerOptions {
   unsigned workers = 0;  // 0 = one per hardware thread
   query::Limits limits;
   TcpOptions tcp;
+  RateLimitOptions rate_limit;
 };
 
 // Builds the options from the config's [server] table (limits.cookie_secret is left zero:

@@ -1,5 +1,6 @@
 #include "server/tcp_server.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <exception>
 
@@ -100,8 +101,14 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       context.rotation = worker_.next_rotation();
       context.client_address = client_address_;
       std::uint8_t* frame = out_.get() + out_len_;
+      auto started = std::chrono::steady_clock::now();
       query::Outcome outcome = query::answer(message, *snapshot, now, shared_->limits, context,
                                              {frame + kFrameHeader, query::kMaxResponseSize});
+      count_latency(counters,
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count(),
+                    1);
       if (!outcome.respond) {
         bump(counters.tcp_dropped);
         continue;
@@ -110,6 +117,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       frame[1] = static_cast<std::uint8_t>(outcome.size);
       out_len_ += kFrameHeader + outcome.size;
       bump(counters.tcp_responses);
+      count_answer(counters, outcome.rcode, outcome.qtype);
     }
     if (pos > 0) {
       std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);

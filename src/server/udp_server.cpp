@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 
@@ -29,9 +30,11 @@ constexpr int kMaxRoundsPerWake = 8;
 // Receive and response slots of one worker, used by all its sockets in turn (they run on the
 // same thread, one batch at a time). Pages are only touched as far as packets reach.
 struct UdpServer::Batch {
-  Batch()
-      : rx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * kReceiveSize)),
+  explicit Batch(const RateLimitOptions& rate_limit)
+      : limiter(rate_limit),
+        rx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * kReceiveSize)),
         tx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * query::kMaxResponseSize)) {}
+  RateLimiter limiter;  // per worker: its sockets run on its thread only
   std::unique_ptr<std::uint8_t[]> rx;
   std::unique_ptr<std::uint8_t[]> tx;
   std::array<mmsghdr, kBatchSize> in{};
@@ -116,6 +119,7 @@ class UdpServer::Socket {
       return;
     }
     common::Nanos now = clock_.now_ns();
+    auto started = std::chrono::steady_clock::now();
     std::size_t count = 0;
     for (std::size_t i = 0; i < received; ++i) {
       const msghdr& in = b.in[i].msg_hdr;
@@ -135,8 +139,23 @@ class UdpServer::Socket {
         bump(counters.udp_dropped);
         continue;
       }
+      std::size_t size = outcome.size;
+      if (b.limiter.enabled()) {
+        switch (b.limiter.check(context.client_address, out.first(size), now)) {
+          case RateLimiter::Verdict::kSend:
+            break;
+          case RateLimiter::Verdict::kSlip:
+            bump(counters.udp_slipped);
+            size = RateLimiter::slip_reply(out.first(size));
+            break;
+          case RateLimiter::Verdict::kDrop:
+            bump(counters.udp_rate_limited);
+            continue;
+        }
+      }
       if (outcome.truncated) bump(counters.udp_truncated);
-      b.out_iov[count] = {out.data(), outcome.size};
+      count_answer(counters, outcome.rcode, outcome.qtype);
+      b.out_iov[count] = {out.data(), size};
       msghdr& h = b.out[count].msg_hdr;
       h = {};
       h.msg_name = &b.peers[i];
@@ -146,6 +165,11 @@ class UdpServer::Socket {
       ++count;
     }
     send(count);
+    count_latency(counters,
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count(),
+                  count);
   }
 
   void send(std::size_t count) {
@@ -191,10 +215,11 @@ class UdpServer::Socket {
   const query::Limits& limits_;
 };
 
-UdpServer::UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits)
+UdpServer::UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits,
+                     const RateLimitOptions& rate_limit)
     : pool_(pool), clock_(clock), limits_(limits) {
   for (std::size_t i = 0; i < pool_.size(); ++i)
-    batches_.push_back(std::make_unique<Batch>());
+    batches_.push_back(std::make_unique<Batch>(rate_limit));
 }
 
 UdpServer::~UdpServer() = default;

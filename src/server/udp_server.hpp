@@ -14,13 +14,15 @@
 
 #include "common/clock.hpp"
 #include "query/engine.hpp"
+#include "server/rate_limiter.hpp"
 #include "server/workers.hpp"
 
 namespace discodns::server {
 
 class UdpServer {
  public:
-  UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits);
+  UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits,
+            const RateLimitOptions& rate_limit = {});
   ~UdpServer();
   UdpServer(const UdpServer&) = delete;
   UdpServer& operator=(const UdpServer&) = delete;

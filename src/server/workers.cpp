@@ -12,11 +12,54 @@ void CounterTotals::add(const WorkerCounters& c) {
   udp_responses += get(c.udp_responses);
   udp_dropped += get(c.udp_dropped);
   udp_truncated += get(c.udp_truncated);
+  udp_rate_limited += get(c.udp_rate_limited);
+  udp_slipped += get(c.udp_slipped);
   tcp_queries += get(c.tcp_queries);
   tcp_responses += get(c.tcp_responses);
   tcp_dropped += get(c.tcp_dropped);
   tcp_sessions += get(c.tcp_sessions);
   errors += get(c.errors);
+  for (std::size_t i = 0; i < rcodes.size(); ++i)
+    rcodes[i] += get(c.rcodes[i]);
+  for (std::size_t i = 0; i < qtypes.size(); ++i)
+    qtypes[i] += get(c.qtypes[i]);
+  for (std::size_t i = 0; i < latency.size(); ++i)
+    latency[i] += get(c.latency[i]);
+  latency_sum_ns += get(c.latency_sum_ns);
+}
+
+std::size_t rcode_index(std::uint8_t rcode) {
+  if (rcode <= 5) return rcode;
+  return rcode == 16 ? 6 : 7;
+}
+
+std::size_t qtype_index(std::uint16_t qtype) {
+  switch (qtype) {
+    case 1:
+      return 0;
+    case 28:
+      return 1;
+    case 33:
+      return 2;
+    case 16:
+      return 3;
+    case 6:
+      return 4;
+    case 2:
+      return 5;
+    case 255:
+      return 6;
+    default:
+      return 7;
+  }
+}
+
+std::size_t latency_index(std::int64_t nanoseconds) {
+  double seconds = static_cast<double>(nanoseconds) / 1e9;
+  for (std::size_t i = 0; i < std::size(kLatencyBounds); ++i) {
+    if (seconds <= kLatencyBounds[i]) return i;
+  }
+  return std::size(kLatencyBounds);
 }
 
 Worker::Worker(unsigned index, const catalog::SnapshotStore& store)

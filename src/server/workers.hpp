@@ -3,8 +3,10 @@
 // none of these need a lock. Created and stopped by server::Server.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -17,6 +19,20 @@
 
 namespace discodns::server {
 
+// Answer classes counted per worker, for /metrics (labels in this order).
+inline constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                              "NOTIMP",  "REFUSED", "BADVERS",  "other"};
+inline constexpr const char* kQtypeNames[] = {"A",   "AAAA", "SRV", "TXT",
+                                              "SOA", "NS",   "ANY", "other"};
+// Upper bounds (seconds) of the answer-latency histogram buckets; +Inf follows.
+inline constexpr double kLatencyBounds[] = {10e-6,  25e-6, 50e-6, 100e-6, 250e-6,
+                                            500e-6, 1e-3,  5e-3,  25e-3};
+inline constexpr std::size_t kLatencyBuckets = std::size(kLatencyBounds) + 1;
+
+std::size_t rcode_index(std::uint8_t rcode);
+std::size_t qtype_index(std::uint16_t qtype);
+std::size_t latency_index(std::int64_t nanoseconds);
+
 // Written by the owning worker only (plain load + store, no locked instruction); read by
 // anyone (metrics), summed by CounterTotals. One cache line apart so workers never share one.
 struct alignas(64) WorkerCounters {
@@ -24,12 +40,23 @@ struct alignas(64) WorkerCounters {
   std::atomic<std::uint64_t> udp_responses{0};
   std::atomic<std::uint64_t> udp_dropped{0};  // unparsable, oversized, or the send failed
   std::atomic<std::uint64_t> udp_truncated{0};
+  std::atomic<std::uint64_t> udp_rate_limited{0};  // RRL: dropped
+  std::atomic<std::uint64_t> udp_slipped{0};       // RRL: sent as an empty TC=1 reply
   std::atomic<std::uint64_t> tcp_queries{0};
   std::atomic<std::uint64_t> tcp_responses{0};
   std::atomic<std::uint64_t> tcp_dropped{0};
   std::atomic<std::uint64_t> tcp_sessions{0};
   std::atomic<std::uint64_t> errors{0};  // exceptions caught at a batch or session boundary
+  std::array<std::atomic<std::uint64_t>, std::size(kRcodeNames)> rcodes{};
+  std::array<std::atomic<std::uint64_t>, std::size(kQtypeNames)> qtypes{};
+  // Receive-to-send time; UDP counts each query of a batch with the batch's time (an upper
+  // bound: the clock is read once per batch, not per query).
+  std::array<std::atomic<std::uint64_t>, kLatencyBuckets> latency{};
+  std::atomic<std::uint64_t> latency_sum_ns{0};
 };
+
+// Counts one answer by rcode and qtype.
+inline void count_answer(WorkerCounters& c, std::uint8_t rcode, std::uint16_t qtype) noexcept;
 
 // Single-writer increment.
 inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
@@ -41,14 +68,31 @@ struct CounterTotals {
   std::uint64_t udp_responses = 0;
   std::uint64_t udp_dropped = 0;
   std::uint64_t udp_truncated = 0;
+  std::uint64_t udp_rate_limited = 0;
+  std::uint64_t udp_slipped = 0;
   std::uint64_t tcp_queries = 0;
   std::uint64_t tcp_responses = 0;
   std::uint64_t tcp_dropped = 0;
   std::uint64_t tcp_sessions = 0;
   std::uint64_t errors = 0;
+  std::array<std::uint64_t, std::size(kRcodeNames)> rcodes{};
+  std::array<std::uint64_t, std::size(kQtypeNames)> qtypes{};
+  std::array<std::uint64_t, kLatencyBuckets> latency{};  // per bucket, not cumulative
+  std::uint64_t latency_sum_ns = 0;
 
   void add(const WorkerCounters& c);
 };
+
+inline void count_answer(WorkerCounters& c, std::uint8_t rcode, std::uint16_t qtype) noexcept {
+  bump(c.rcodes[rcode_index(rcode)]);
+  bump(c.qtypes[qtype_index(qtype)]);
+}
+
+// Counts `n` answers that took `nanoseconds` each.
+inline void count_latency(WorkerCounters& c, std::int64_t nanoseconds, std::uint64_t n) noexcept {
+  bump(c.latency[latency_index(nanoseconds)], n);
+  bump(c.latency_sum_ns, static_cast<std::uint64_t>(nanoseconds) * n);
+}
 
 class Worker {
  public:

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Operations(unittest.TestCase):
+class Base(unittest.TestCase):
+    EXTRA = ""
+
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="discodns-ops-")
         with open(os.path.join(self.dir, "registry.json"), "w") as f:
@@ -45,7 +48,7 @@ class Operations(unittest.TestCase):
         shutil.copy(os.path.join(SOURCE, "zones", "example.com.zone"), self.dir)
         self.admin_port = free_port()
         self.config = os.path.join(self.dir, "discodns.toml")
-        self.write_config()
+        self.write_config(self.EXTRA)
         self.notify_path = os.path.join(self.dir, "notify.sock")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
@@ -106,6 +109,8 @@ listen = "127.0.0.1:{self.admin_port}"
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
+
+class Operations(Base):
     def test_notify_reload_and_stop(self):
         self.notifications("READY=1")
         # A good change: a new static name in the zone file appears after SIGHUP.
@@ -145,6 +150,13 @@ listen = "127.0.0.1:{self.admin_port}"
         except ImportError:
             self.skipTest("python3-prometheus-client is not installed")
         families = {f.name: f for f in text_string_to_metric_families(text)}
+        rcodes = {s.labels["rcode"]: s.value for s in families["discodns_answers_by_rcode"].samples
+                  if s.name.endswith("_total")}
+        self.assertGreaterEqual(rcodes["NOERROR"], 5)
+        self.assertGreaterEqual(rcodes["NXDOMAIN"], 1)
+        latency = families["discodns_answer_duration_seconds"]
+        count = [s.value for s in latency.samples if s.name.endswith("_count")][0]
+        self.assertGreaterEqual(count, 6)
         queries = {s.labels["transport"]: s.value for s in families["discodns_queries"].samples
                    if s.name == "discodns_queries_total"}
         self.assertGreaterEqual(queries["udp"], 5)
@@ -158,6 +170,55 @@ listen = "127.0.0.1:{self.admin_port}"
         view = json.loads(body)
         self.assertIn("goim.comet.dev.gd.china.example.com.", view["services"])
         self.assertEqual(self.get("/nope")[0], 404)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class RateLimit(Base):
+    EXTRA = "[rrl]\nresponses_per_second = 5\nslip = 2\n"
+
+    def query(self, name, qid):
+        q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
+        for label in name.split("."):
+            q += bytes([len(label)]) + label.encode()
+        return q + b"\0" + struct.pack(">HH", 1, 1)
+
+    def burst(self, name, count):
+        """Sends `count` identical queries at once; returns (full answers, TC answers)."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        for i in range(count):
+            s.sendto(self.query(name, i), ("127.0.0.1", int(self.port)))
+        full = tc = 0
+        try:
+            while True:
+                data = s.recv(4096)
+                ancount = struct.unpack(">H", data[6:8])[0]
+                if data[2] & 0x02:
+                    tc += 1
+                    self.assertEqual(ancount, 0)
+                elif ancount > 0:
+                    full += 1
+        except socket.timeout:
+            pass
+        s.close()
+        return full, tc
+
+    def test_identical_answers_are_limited_with_slip(self):
+        self.notifications("READY=1")
+        full, tc = self.burst("goim.comet.dev.gd.china.example.com", 60)
+        self.assertLessEqual(full, 7)        # the 5-per-second budget (plus refill)
+        self.assertGreaterEqual(full, 5)
+        self.assertGreaterEqual(tc, 20)      # every 2nd limited answer slips as TC=1
+        self.assertLessEqual(full + tc, 40)  # the rest are dropped: no amplification
+        # TCP, the fallback slipped clients use, is never limited.
+        out = subprocess.run(["dig", "@127.0.0.1", "-p", self.port, "+tcp", "+short", "A",
+                              "goim.comet.dev.gd.china.example.com"], capture_output=True,
+                             text=True, timeout=10).stdout
+        self.assertIn("10.0.0.11", out)
+        _, metrics = self.get("/metrics")
+        self.assertRegex(metrics, r'discodns_rrl_total\{action="slipped"\} [1-9]')
+        self.assertRegex(metrics, r'discodns_rrl_total\{action="dropped"\} [1-9]')
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
 

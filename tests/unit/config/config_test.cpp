@@ -224,7 +224,7 @@ TEST(ConfigError, UnknownTable) {
   expect_error(with_base("[srever]\nworkers = 1\n"), 1, "srever",
                "unknown table (did you mean \"server\"?)");
   expect_error(with_base("[metrics]\nport = 9090\n"), 1, "metrics",
-               "unknown table (expected one of: server, zone, ttl, registry, log, admin)");
+               "unknown table (expected one of: server, zone, ttl, registry, log, admin, rrl)");
   expect_error(with_base("[server.tls]\ncert = \"x\"\n"), 1, "server.tls", "unknown key");
   expect_error("domain = \"example.com\"\n" + std::string(kBase), 1, "domain",
                "unknown top-level key; keys belong in a table");
@@ -532,6 +532,25 @@ TEST(ConfigRegistry, StateFileOnlyForDiscovery) {
                                       "file = \"r.json\"\nstate_file = \"s.json\"\n",
                   "b.toml", "/"),
       ConfigError);
+}
+
+}  // namespace
+}  // namespace discodns::config
+
+namespace discodns::config {
+namespace {
+
+TEST(ConfigRrl, OffByDefaultAndBounded) {
+  const char* base =
+      "[zone]\ndomain = \"example.com\"\nfile = \"z\"\n"
+      "[[registry]]\nregion = \"china\"\nsource = \"file\"\nfile = \"r.json\"\n";
+  EXPECT_EQ(load_string(base, "r.toml", "/").server.rrl_responses_per_second, 0u);
+  Config c = load_string(std::string(base) + "[rrl]\nresponses_per_second = 20\nslip = 3\n",
+                         "r.toml", "/");
+  EXPECT_EQ(c.server.rrl_responses_per_second, 20u);
+  EXPECT_EQ(c.server.rrl_slip, 3u);
+  EXPECT_THROW(load_string(std::string(base) + "[rrl]\nipv4_prefix = 40\n", "r.toml", "/"),
+               ConfigError);
 }
 
 }  // namespace
