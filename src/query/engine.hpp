@@ -40,7 +40,8 @@ struct Outcome {
 // Response buffers must hold this much; TCP answers can be up to 64 KiB.
 inline constexpr std::size_t kMaxResponseSize = 65535;
 
-// Answers one DNS message. `out` must hold at least kMaxResponseSize bytes.
+// Answers one DNS message. `out` must hold at least kMaxResponseSize bytes for TCP; for UDP,
+// 4096 (the largest EDNS payload size we accept) suffices.
 Outcome answer(std::span<const std::uint8_t> query, const catalog::Snapshot& snapshot,
                common::Nanos now, const Limits& limits, const QueryContext& context,
                std::span<std::uint8_t> out) noexcept;

@@ -1,5 +1,6 @@
 #include "registry/decode.hpp"
 
+#include <arpa/inet.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -18,23 +19,75 @@ const Value* member(const Value& object, const char* name) {
   return it == object.MemberEnd() ? nullptr : &it->value;
 }
 
-std::string string_of(const Value* v) {
-  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength())
-                                       : std::string();
+std::string text_of(const Value& v) {
+  return std::string(v.GetString(), v.GetStringLength());
 }
 
-// "scheme://host:port" (IPv6 hosts in brackets) -> Endpoint; false when it does not parse.
-bool parse_addr(std::string_view text, Endpoint& out) {
-  auto sep = text.find("://");
-  if (sep == std::string_view::npos || sep == 0) return false;
-  std::string scheme(text.substr(0, sep));
-  for (char& c : scheme) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+// An optional string field: absent or null -> "", a string -> its text, anything else -> false
+// (a wrong type means the record is not what we think it is).
+bool optional_string(const Value& object, const char* name, std::string& out) {
+  const Value* v = member(object, name);
+  if (v == nullptr || v->IsNull()) {
+    out.clear();
+    return true;
   }
+  if (!v->IsString()) return false;
+  out = text_of(*v);
+  return true;
+}
+
+// Timestamps are int64 nanoseconds (≈1.8e18 > 2^53): a double would silently lose the last
+// digits, so only integers are accepted. Absent -> 0 (unknown).
+bool timestamp(const Value& object, const char* name, std::int64_t& out) {
+  const Value* v = member(object, name);
+  out = 0;
+  if (v == nullptr) return true;
+  if (!v->IsInt64()) return false;
+  out = v->GetInt64();
+  return true;
+}
+
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+bool valid_scheme(std::string_view s) {
+  if (s.empty() || s.size() > 32 || !is_alpha(s.front())) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+// An IPv4 literal or a host name; catalog/ decides what it can serve. No userinfo, spaces
+// or other URL syntax.
+bool valid_plain_host(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  return std::all_of(h.begin(), h.end(), [](char c) {
+    return is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_';
+  });
+}
+
+bool valid_ipv6(std::string_view h) {
+  if (h.empty() || h.size() >= INET6_ADDRSTRLEN) return false;
+  char text[INET6_ADDRSTRLEN] = {};
+  std::copy(h.begin(), h.end(), text);
+  in6_addr addr{};
+  return ::inet_pton(AF_INET6, text, &addr) == 1;
+}
+
+// "scheme://host:port", IPv6 as "[addr]:port", port 1..65535. A path, query or fragment after
+// the authority is ignored: DNS can only carry host and port.
+bool parse_endpoint(std::string_view text, Endpoint& out) {
+  auto sep = text.find("://");
+  if (sep == std::string_view::npos || !valid_scheme(text.substr(0, sep))) return false;
   std::string_view rest = text.substr(sep + 3);
-  // Anything after the authority (a path, a query) is not ours to serve.
-  auto slash = rest.find_first_of("/?#");
-  if (slash != std::string_view::npos) rest = rest.substr(0, slash);
+  if (auto end = rest.find_first_of("/?#"); end != std::string_view::npos) {
+    rest = rest.substr(0, end);
+  }
   std::string_view host, port;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
@@ -43,60 +96,91 @@ bool parse_addr(std::string_view text, Endpoint& out) {
     }
     host = rest.substr(1, close - 1);
     port = rest.substr(close + 2);
+    if (!valid_ipv6(host)) return false;
   } else {
     auto colon = rest.rfind(':');
     if (colon == std::string_view::npos) return false;
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return false;  // unbracketed IPv6
+    if (!valid_plain_host(host)) return false;  // also refuses unbracketed IPv6
   }
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (host.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
-      value > 65535) {
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), is_digit)) {
     return false;
   }
+  unsigned value = 0;
+  std::from_chars(port.data(), port.data() + port.size(), value);
+  if (value == 0 || value > 65535) return false;
+  std::string scheme(text.substr(0, sep));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
   out = {std::move(scheme), std::string(host), static_cast<std::uint16_t>(value)};
   return true;
 }
 
-// metadata.weight: a decimal string; missing, invalid or <= 0 -> 10 (the SDKs' default).
+// metadata.weight is a decimal string; missing, invalid or <= 0 -> 10 (the SDKs' default, so
+// unweighted instances compare sensibly with weighted ones); above the SRV range -> 65535.
 std::uint16_t weight_of(const std::map<std::string, std::string>& metadata) {
+  constexpr std::uint16_t kDefault = 10;
   auto it = metadata.find("weight");
-  if (it == metadata.end()) return 10;
-  long long value = 0;
+  if (it == metadata.end()) return kDefault;
   const std::string& s = it->second;
+  if (s.empty() || !std::all_of(s.begin(), s.end(), is_digit)) return kDefault;  // "-5", "abc"
+  unsigned long long value = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec == std::errc::result_out_of_range && !s.empty() && s[0] != '-') return 65535;
-  if (ec != std::errc() || end != s.data() + s.size() || value <= 0) return 10;
-  return static_cast<std::uint16_t>(std::min<long long>(value, 65535));
+  if (ec == std::errc::result_out_of_range) return 65535;
+  if (ec != std::errc() || value == 0) return kDefault;
+  return static_cast<std::uint16_t>(std::min<unsigned long long>(value, 65535));
 }
 
-bool int64_of(const Value* v, std::int64_t& out) {
-  if (v == nullptr) {
-    out = 0;
-    return true;  // absent: unknown, not wrong
-  }
-  if (!v->IsInt64()) return false;  // doubles would lose nanoseconds; strings are wrong
-  out = v->GetInt64();
-  return true;
-}
-
+// Accumulates instances from any shape, counting what it has to skip.
 class Decoder {
  public:
+  // One appid's value: an array of instances (fetch/all) or an InstanceInfo (fetch, fetchs,
+  // polls). false when it is neither: the document is not a registry document.
+  bool app(const Value& v, const std::string& appid_key, std::int64_t* latest) {
+    if (v.IsArray()) {
+      list(v, appid_key, {});
+      return true;
+    }
+    if (v.IsNull()) return true;
+    return instance_info(v, appid_key, latest);
+  }
+
+  // {"instances": {zone: [...]} or [...], "latest_timestamp": N, "scheduler": ignored}.
+  bool instance_info(const Value& info, const std::string& appid_key, std::int64_t* latest) {
+    const Value* instances = member(info, "instances");
+    if (instances == nullptr) return false;
+    if (instances->IsArray()) {  // Bilibili-internal shape, brpc expects it (§8)
+      list(*instances, appid_key, {});
+    } else if (instances->IsObject()) {
+      for (const auto& zone : instances->GetObject()) {
+        if (zone.value.IsArray()) {
+          list(zone.value, appid_key, text_of(zone.name));
+        } else if (!zone.value.IsNull()) {
+          ++data_.skipped_instances;
+        }
+      }
+    } else if (!instances->IsNull()) {
+      ++data_.skipped_instances;
+    }
+    if (latest != nullptr) {
+      const Value* ts = member(info, "latest_timestamp");
+      *latest = ts != nullptr && ts->IsInt64() ? ts->GetInt64() : 0;
+    }
+    return true;
+  }
+
+  // Sorted by (appid, env, zone, hostname); of duplicates, the last one read wins.
   RegistryData finish() {
-    // Keyed by (appid, env, zone, hostname): a later duplicate replaces an earlier one.
-    std::stable_sort(data_.instances.begin(), data_.instances.end(),
-                     [](const auto& a, const auto& b) {
-                       return std::tie(a.appid, a.env, a.zone, a.hostname) <
-                              std::tie(b.appid, b.env, b.zone, b.hostname);
-                     });
+    auto key = [](const Instance& i) { return std::tie(i.appid, i.env, i.zone, i.hostname); };
     auto& v = data_.instances;
+    std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
+      return key(a) < key(b);
+    });
     std::vector<Instance> unique;
     unique.reserve(v.size());
     for (auto& inst : v) {
-      if (!unique.empty() && unique.back().appid == inst.appid && unique.back().env == inst.env &&
-          unique.back().zone == inst.zone && unique.back().hostname == inst.hostname) {
+      if (!unique.empty() && key(unique.back()) == key(inst)) {
         unique.back() = std::move(inst);
       } else {
         unique.push_back(std::move(inst));
@@ -106,110 +190,83 @@ class Decoder {
     return std::move(data_);
   }
 
-  void instances(const Value& list, const std::string& appid_key) {
-    if (list.IsArray()) {
-      for (const auto& item : list.GetArray())
-        instance(item, appid_key);
-    } else if (list.IsObject()) {  // zone -> [instances]
-      for (const auto& zone : list.GetObject()) {
-        if (zone.value.IsArray()) {
-          for (const auto& item : zone.value.GetArray())
-            instance(item, appid_key);
-        } else if (!zone.value.IsNull()) {
-          ++data_.skipped_instances;
-        }
-      }
-    } else if (!list.IsNull()) {
-      ++data_.skipped_instances;
-    }
-  }
-
-  // InstanceInfo {"instances": ..., "latest_timestamp": N, "scheduler": any}.
-  bool instance_info(const Value& info, const std::string& appid_key, std::int64_t* latest) {
-    const Value* list = member(info, "instances");
-    if (list == nullptr) return false;
-    instances(*list, appid_key);
-    if (latest != nullptr) int64_of(member(info, "latest_timestamp"), *latest);
-    return true;
-  }
-
  private:
-  void instance(const Value& v, const std::string& appid_key) {
-    if (!v.IsObject()) {
-      ++data_.skipped_instances;
-      return;
+  void list(const Value& array, const std::string& appid_key, const std::string& zone_key) {
+    for (const auto& item : array.GetArray()) {
+      if (!instance(item, appid_key, zone_key)) ++data_.skipped_instances;
     }
+  }
+
+  bool instance(const Value& v, const std::string& appid_key, const std::string& zone_key) {
+    if (!v.IsObject()) return false;
     Instance inst;
-    inst.appid = string_of(member(v, "appid"));
+    if (!optional_string(v, "appid", inst.appid) || !optional_string(v, "env", inst.env) ||
+        !optional_string(v, "hostname", inst.hostname) ||
+        !optional_string(v, "zone", inst.zone) || !optional_string(v, "region", inst.region) ||
+        !optional_string(v, "version", inst.version)) {
+      return false;
+    }
+    // The instance's own appid and zone win over the keys they were filed under.
     if (inst.appid.empty()) inst.appid = appid_key;
-    const Value* env = member(v, "env");
-    const Value* hostname = member(v, "hostname");
+    if (inst.zone.empty()) inst.zone = zone_key;
+    // discovery refuses to register without these, so their absence means a broken record.
+    if (inst.appid.empty() || inst.env.empty() || inst.hostname.empty()) return false;
+
     const Value* status = member(v, "status");
-    if (inst.appid.empty() || env == nullptr || !env->IsString() || hostname == nullptr ||
-        !hostname->IsString() || hostname->GetStringLength() == 0 || status == nullptr ||
-        !status->IsUint()) {
-      ++data_.skipped_instances;
-      return;
+    if (status == nullptr || !status->IsUint()) return false;
+    if (status->GetUint() == 1) {
+      inst.status = Status::kUp;
+    } else if (status->GetUint() == 2) {
+      inst.status = Status::kWaiting;
+    } else {
+      return false;
     }
-    inst.env = string_of(env);
-    inst.hostname = string_of(hostname);
-    inst.zone = string_of(member(v, "zone"));
-    inst.region = string_of(member(v, "region"));
-    inst.version = string_of(member(v, "version"));
-    unsigned s = status->GetUint();
-    if (s != 1 && s != 2) {
-      ++data_.skipped_instances;
-      return;
+    if (!timestamp(v, "renew_timestamp", inst.renew_ns) ||
+        !timestamp(v, "latest_timestamp", inst.latest_ns)) {
+      return false;
     }
-    inst.status = s == 1 ? Status::kUp : Status::kWaiting;
-    if (!int64_of(member(v, "renew_timestamp"), inst.renew_ns) ||
-        !int64_of(member(v, "latest_timestamp"), inst.latest_ns)) {
-      ++data_.skipped_instances;
-      return;
-    }
-    if (const Value* md = member(v, "metadata"); md != nullptr && md->IsObject()) {
+    if (const Value* md = member(v, "metadata"); md != nullptr && !md->IsNull()) {
+      if (!md->IsObject()) return false;
       for (const auto& kv : md->GetObject()) {
-        // Values are strings on the wire; anything else was stored as "" by the server.
-        inst.metadata[std::string(kv.name.GetString(), kv.name.GetStringLength())] =
-            kv.value.IsString() ? std::string(kv.value.GetString(), kv.value.GetStringLength())
-                                : std::string();
+        // The server stores non-string values as "" (§3.1); do the same.
+        inst.metadata[text_of(kv.name)] = kv.value.IsString() ? text_of(kv.value) : std::string();
       }
     }
     inst.weight = weight_of(inst.metadata);
-    if (const Value* addrs = member(v, "addrs"); addrs != nullptr && addrs->IsArray()) {
+    if (const Value* addrs = member(v, "addrs"); addrs != nullptr && !addrs->IsNull()) {
+      if (!addrs->IsArray()) return false;
       for (const auto& a : addrs->GetArray()) {
-        if (!a.IsString()) {
+        if (a.IsString()) {
+          endpoints(std::string_view(a.GetString(), a.GetStringLength()), inst.endpoints);
+        } else {
           ++data_.skipped_addrs;
-          continue;
-        }
-        // Replicated copies carry several comma-joined URLs in one element (§6.3).
-        std::string_view all(a.GetString(), a.GetStringLength());
-        std::size_t start = 0;
-        while (start <= all.size()) {
-          std::size_t comma = all.find(',', start);
-          std::string_view one = all.substr(
-              start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-          while (!one.empty() && one.front() == ' ')
-            one.remove_prefix(1);
-          while (!one.empty() && one.back() == ' ')
-            one.remove_suffix(1);
-          Endpoint ep;
-          if (!one.empty()) {
-            if (parse_addr(one, ep)) {
-              if (std::find(inst.endpoints.begin(), inst.endpoints.end(), ep) ==
-                  inst.endpoints.end()) {
-                inst.endpoints.push_back(std::move(ep));
-              }
-            } else {
-              ++data_.skipped_addrs;
-            }
-          }
-          if (comma == std::string_view::npos) break;
-          start = comma + 1;
         }
       }
     }
     data_.instances.push_back(std::move(inst));
+    return true;
+  }
+
+  // Replicated copies carry several comma-joined URLs in one element (§6.3, §10.5).
+  void endpoints(std::string_view all, std::vector<Endpoint>& out) {
+    while (true) {
+      auto comma = all.find(',');
+      std::string_view one = all.substr(0, comma);
+      while (!one.empty() && (one.front() == ' ' || one.front() == '\t'))
+        one.remove_prefix(1);
+      while (!one.empty() && (one.back() == ' ' || one.back() == '\t'))
+        one.remove_suffix(1);
+      Endpoint ep;
+      if (one.empty()) {
+        // "a,,b" or a trailing comma: nothing was there to skip.
+      } else if (!parse_endpoint(one, ep)) {
+        ++data_.skipped_addrs;
+      } else if (std::find(out.begin(), out.end(), ep) == out.end()) {
+        out.push_back(std::move(ep));
+      }
+      if (comma == std::string_view::npos) break;
+      all.remove_prefix(comma + 1);
+    }
   }
 
   RegistryData data_;
@@ -217,50 +274,86 @@ class Decoder {
 
 common::Result<bool> parse(std::string_view json, rapidjson::Document& doc) {
   if (json.size() > kMaxDocumentSize) {
-    return common::Error{"document of " + std::to_string(json.size()) + " bytes is larger than " +
-                         std::to_string(kMaxDocumentSize)};
+    return common::Error{"document of " + std::to_string(json.size()) +
+                         " bytes is larger than the limit of " +
+                         std::to_string(kMaxDocumentSize) + " bytes"};
   }
   if (json.empty()) return common::Error{"empty document"};
-  // Iterative parsing: deeply nested input cannot exhaust the stack.
-  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
+  // Iterative parsing: nesting depth costs heap, not stack, so "[[[[..." cannot overflow it.
+  // Go's encoding/json always writes valid UTF-8; anything else is not a registry answer.
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(json.data(),
+                                                                                     json.size());
   if (doc.HasParseError()) {
-    return common::Error{std::string("invalid JSON at offset ") +
-                         std::to_string(doc.GetErrorOffset()) + ": " +
+    return common::Error{"invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
                          rapidjson::GetParseError_En(doc.GetParseError())};
   }
   if (!doc.IsObject()) return common::Error{"the document is not a JSON object"};
   return true;
 }
 
-// The standard envelope: code must be an integer; returns the data member (may be null).
-common::Result<const Value*> envelope(const rapidjson::Document& doc, bool allow_not_modified) {
+// A number-valued "code" marks the standard envelope; a bare data object could only have a
+// "code" key as an appid, whose value would be an array or an object.
+bool has_envelope(const Value& doc) {
   const Value* code = member(doc, "code");
-  if (code == nullptr || !code->IsInt()) return common::Error{"no integer \"code\" in the answer"};
-  int c = code->GetInt();
-  if (c != 0 && !(allow_not_modified && c == -304)) {
-    return common::Error{"registry answered code " + std::to_string(c) + " (" +
-                         string_of(member(doc, "message")) + ")"};
-  }
-  return member(doc, "data");
+  return code != nullptr && code->IsNumber();
 }
 
-// appid -> [instances] (fetch/all) or appid -> InstanceInfo (fetchs).
-bool decode_app_map(const Value& data, Decoder& decoder,
-                    std::map<std::string, std::int64_t>* latest) {
-  if (!data.IsObject()) return false;
+// The envelope's code as an error when it is not 0 (e.g. -500 protect mode, -404).
+common::Result<int> envelope_code(const Value& doc) {
+  const Value* code = member(doc, "code");
+  if (code == nullptr || !code->IsInt()) return common::Error{"no integer \"code\" in the answer"};
+  return code->GetInt();
+}
+
+common::Error code_error(const Value& doc, int code) {
+  std::string message;
+  if (const Value* m = member(doc, "message"); m != nullptr && m->IsString()) {
+    message = text_of(*m);
+  }
+  return common::Error{"registry answered code " + std::to_string(code) + " (message \"" +
+                       message + "\")"};
+}
+
+// The fetch shape: data is a single InstanceInfo. A fetchs answer for an app called
+// "instances" is told apart because its value holds an object (the InstanceInfo), whereas a
+// zone map holds only arrays.
+bool is_instance_info(const Value& data) {
+  const Value* instances = member(data, "instances");
+  if (instances == nullptr) return false;
+  if (instances->IsArray()) return member(data, "latest_timestamp") != nullptr;
+  if (!instances->IsObject()) return false;
+  return std::none_of(instances->MemberBegin(), instances->MemberEnd(),
+                      [](const auto& zone) { return zone.value.IsObject(); });
+}
+
+// appid -> [instances] (fetch/all) or appid -> InstanceInfo (fetchs, polls).
+common::Result<bool> app_map(const Value& data, Decoder& decoder,
+                             std::map<std::string, std::int64_t>* latest) {
+  if (!data.IsObject()) return common::Error{"unexpected shape: data is not an object"};
   for (const auto& app : data.GetObject()) {
-    std::string appid(app.name.GetString(), app.name.GetStringLength());
-    if (app.value.IsArray()) {
-      decoder.instances(app.value, appid);
-    } else if (app.value.IsObject()) {
-      std::int64_t ts = 0;
-      if (!decoder.instance_info(app.value, appid, &ts)) return false;
-      if (latest != nullptr) (*latest)[appid] = ts;
-    } else if (!app.value.IsNull()) {
-      return false;
+    std::string appid = text_of(app.name);
+    std::int64_t ts = 0;
+    if (!decoder.app(app.value, appid, &ts)) {
+      return common::Error{"unexpected shape: the value of \"" + appid.substr(0, 100) +
+                           "\" is neither a list of instances nor an InstanceInfo"};
     }
+    if (latest != nullptr && app.value.IsObject()) (*latest)[appid] = ts;
   }
   return true;
+}
+
+// fetch/all and fetchs: the standard envelope around an app map.
+common::Result<RegistryData> decode_app_answer(std::string_view body) {
+  rapidjson::Document doc;
+  if (auto ok = parse(body, doc); !ok) return ok.error();
+  auto code = envelope_code(doc);
+  if (!code) return code.error();
+  if (*code != 0) return code_error(doc, *code);
+  Decoder decoder;
+  if (const Value* data = member(doc, "data"); data != nullptr && !data->IsNull()) {
+    if (auto ok = app_map(*data, decoder, nullptr); !ok) return ok.error();
+  }
+  return decoder.finish();
 }
 
 }  // namespace
@@ -269,58 +362,51 @@ common::Result<RegistryData> decode_registry_document(std::string_view json) {
   rapidjson::Document doc;
   if (auto ok = parse(json, doc); !ok) return ok.error();
   const Value* data = &doc;
-  if (member(doc, "code") != nullptr) {
-    auto d = envelope(doc, false);
-    if (!d) return d.error();
-    data = *d;
+  if (has_envelope(doc)) {
+    auto code = envelope_code(doc);
+    if (!code) return code.error();
+    if (*code != 0) return code_error(doc, *code);
+    data = member(doc, "data");
     if (data == nullptr || data->IsNull()) return common::Error{"the answer has no data"};
   }
   Decoder decoder;
-  if (member(*data, "instances") != nullptr) {  // fetch: one InstanceInfo
+  if (is_instance_info(*data)) {
     decoder.instance_info(*data, "", nullptr);
-  } else if (!decode_app_map(*data, decoder, nullptr)) {
-    return common::Error{"unexpected shape: expected appid -> instances"};
+  } else if (auto ok = app_map(*data, decoder, nullptr); !ok) {
+    return ok.error();
   }
   return decoder.finish();
 }
 
 common::Result<RegistryData> decode_fetch_all(std::string_view body) {
-  rapidjson::Document doc;
-  if (auto ok = parse(body, doc); !ok) return ok.error();
-  auto data = envelope(doc, false);
-  if (!data) return data.error();
-  Decoder decoder;
-  if (*data != nullptr && !(*data)->IsNull() && !decode_app_map(**data, decoder, nullptr)) {
-    return common::Error{"unexpected fetch/all shape"};
-  }
-  return decoder.finish();
+  return decode_app_answer(body);
 }
 
 common::Result<RegistryData> decode_fetchs(std::string_view body) {
-  return decode_fetch_all(body);  // same envelope; app values are InstanceInfo objects
+  return decode_app_answer(body);  // same envelope; each app's value is an InstanceInfo
 }
 
 common::Result<PollsAnswer> decode_polls(std::string_view body) {
   rapidjson::Document doc;
   if (auto ok = parse(body, doc); !ok) return ok.error();
-  const Value* code = member(doc, "code");
-  if (code == nullptr || !code->IsInt()) return common::Error{"no integer \"code\" in the answer"};
+  auto code = envelope_code(doc);
+  if (!code) return code.error();
   PollsAnswer answer;
-  answer.code = code->GetInt();
-  if (answer.code != 0) return answer;
+  answer.code = *code;
+  if (answer.code != 0) return answer;  // -304 not modified, or a code for the caller to judge
   const Value* data = member(doc, "data");
+  if (data == nullptr) return common::Error{"polls answer without data"};
   Decoder decoder;
-  if (data == nullptr || !data->IsObject() || !decode_app_map(*data, decoder, &answer.latest)) {
-    return common::Error{"unexpected polls shape"};
-  }
+  if (auto ok = app_map(*data, decoder, &answer.latest); !ok) return ok.error();
   for (const auto& [appid, ts] : answer.latest) {
-    // The SDK treats an app at latest_timestamp 0 as a server error (§7.5).
+    // A version token of 0 would make the next poll return at once forever; the Go SDK treats
+    // it as a server error too (§7.5).
     if (ts <= 0) return common::Error{"app " + appid + " has no latest_timestamp"};
   }
   if (const Value* error = member(doc, "error")) {
     if (const Value* miss = member(*error, "-404"); miss != nullptr && miss->IsArray()) {
       for (const auto& m : miss->GetArray()) {
-        if (m.IsString()) answer.missing.emplace_back(m.GetString(), m.GetStringLength());
+        if (m.IsString()) answer.missing.push_back(text_of(m));
       }
     }
   }
@@ -331,13 +417,18 @@ common::Result<PollsAnswer> decode_polls(std::string_view body) {
 common::Result<std::vector<std::string>> decode_nodes(std::string_view body) {
   rapidjson::Document doc;
   if (auto ok = parse(body, doc); !ok) return ok.error();
-  auto data = envelope(doc, false);
-  if (!data) return data.error();
-  if (*data == nullptr || !(*data)->IsArray()) return common::Error{"unexpected nodes shape"};
+  auto code = envelope_code(doc);
+  if (!code) return code.error();
+  if (*code != 0) return code_error(doc, *code);
+  const Value* data = member(doc, "data");
+  if (data == nullptr || !data->IsArray()) return common::Error{"unexpected nodes shape"};
   std::vector<std::string> out;
-  for (const auto& node : (*data)->GetArray()) {
-    std::string addr = string_of(member(node, "addr"));
-    if (!addr.empty() && addr.size() < 256) out.push_back(std::move(addr));
+  for (const auto& node : data->GetArray()) {
+    const Value* addr = member(node, "addr");
+    if (addr != nullptr && addr->IsString() && addr->GetStringLength() > 0 &&
+        addr->GetStringLength() < 256) {
+      out.push_back(text_of(*addr));
+    }
   }
   return out;
 }

@@ -21,7 +21,11 @@ namespace asio = boost::asio;
 using asio::ip::udp;
 
 constexpr std::size_t kBatchSize = 32;
-constexpr std::size_t kReceiveSize = 65535;
+// A DNS query over UDP is small; anything larger arrives with MSG_TRUNC and is dropped. An
+// answer never exceeds our EDNS payload size (at most 4096). Small slots keep a batch's
+// buffers in cache.
+constexpr std::size_t kReceiveSize = 4096;
+constexpr std::size_t kSendSize = 4096;
 // Batches drained per wake-up before yielding to the worker's other sockets and sessions.
 constexpr int kMaxRoundsPerWake = 8;
 
@@ -33,7 +37,7 @@ struct UdpServer::Batch {
   explicit Batch(const RateLimitOptions& rate_limit)
       : limiter(rate_limit),
         rx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * kReceiveSize)),
-        tx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * query::kMaxResponseSize)) {}
+        tx(std::make_unique_for_overwrite<std::uint8_t[]>(kBatchSize * kSendSize)) {}
   RateLimiter limiter;  // per worker: its sockets run on its thread only
   std::unique_ptr<std::uint8_t[]> rx;
   std::unique_ptr<std::uint8_t[]> tx;
@@ -131,8 +135,7 @@ class UdpServer::Socket {
       context.transport = query::Transport::kUdp;
       context.rotation = worker_.next_rotation();
       context.client_address = client_address(b.peers[i]);
-      std::span<std::uint8_t> out(b.tx.get() + count * query::kMaxResponseSize,
-                                  query::kMaxResponseSize);
+      std::span<std::uint8_t> out(b.tx.get() + count * kSendSize, kSendSize);
       query::Outcome outcome = query::answer({b.rx.get() + i * kReceiveSize, b.in[i].msg_len},
                                              *snapshot, now, limits_, context, out);
       if (!outcome.respond) {

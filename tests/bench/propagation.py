@@ -22,6 +22,8 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 from client import Client, start_emulator, stop_emulator  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import discodns_process  # noqa: E402
 
 
 def a_count(sock, port, name, qid):
@@ -78,13 +80,7 @@ reconcile_interval = "15s"
 [log]
 level = "warn"
 ''')
-        dns = subprocess.Popen([a.binary, "--config", config], stdout=subprocess.PIPE, text=True)
-        dport = None
-        for _ in range(10):
-            m = re.search(r"udp=127\.0\.0\.1:(\d+)", dns.stdout.readline())
-            if m:
-                dport = int(m.group(1))
-                break
+        dns, dport = discodns_process.start(a.binary, config)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.settimeout(2)
         probe = "svc0.bench.dev.gd.china.example.com"
@@ -124,8 +120,7 @@ level = "warn"
               f"max {latencies[-1]:.1f} ms  (target p99 < 50 ms)")
     finally:
         if dns:
-            dns.send_signal(signal.SIGTERM)
-            dns.wait(timeout=10)
+            discodns_process.stop(dns)
         stop_emulator(emu)
 
 

@@ -17,6 +17,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import discodns_process  # noqa: E402
+
 BINARY = None
 SOURCE = None
 DOMAIN = "example.com"
@@ -69,25 +72,7 @@ region = "china"
 source = "file"
 file = "registry.json"
 ''')
-        check = subprocess.run([BINARY, "--check-config", self.config], capture_output=True,
-                               text=True, timeout=30)
-        if check.returncode != 0:
-            raise RuntimeError("--check-config failed: " + check.stderr)
-        self.proc = subprocess.Popen([BINARY, "--config", self.config], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 15
-        self.port = None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = re.search(r"ready udp=127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            self.proc.kill()
-            raise RuntimeError("discodns did not become ready: " + self.proc.stderr.read())
+        self.proc, self.port = discodns_process.start(BINARY, self.config)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

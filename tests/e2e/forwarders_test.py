@@ -26,6 +26,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import discodns_process  # noqa: E402
+
 BINARY = None
 SOURCE = None
 DOMAIN = "example.com"
@@ -99,27 +102,12 @@ region = "china"
 source = "file"
 file = "registry.json"
 ''')
-        check = subprocess.run([BINARY, "--check-config", self.config], capture_output=True,
-                               text=True, timeout=30)
-        if check.returncode != 0:
-            raise RuntimeError("--check-config failed: " + check.stdout + check.stderr)
         self.log = os.path.join(self.dir, "discodns.log")
         with open(self.log, "w") as err:
-            self.proc = subprocess.Popen([BINARY, "--config", self.config],
-                                         stdout=subprocess.PIPE, stderr=err, text=True)
-        self.port = None
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()  # "discodns ready udp=127.0.0.1:PORT ... tcp=..."
-            if not line:
-                break
-            m = re.search(r"ready udp=127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            stop_process(self.proc)
-            raise RuntimeError("discodns did not become ready: " + tail(self.log))
+            try:
+                self.proc, self.port = discodns_process.start(BINARY, self.config, stderr=err)
+            except RuntimeError as e:
+                raise RuntimeError(f"{e}\n{tail(self.log)}") from None
 
     def stop(self):
         code = stop_process(self.proc)

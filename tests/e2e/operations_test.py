@@ -20,6 +20,9 @@ import time
 import unittest
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import discodns_process  # noqa: E402
+
 BINARY = None
 SOURCE = None
 
@@ -54,12 +57,8 @@ class Base(unittest.TestCase):
         self.notify.bind(self.notify_path)
         self.notify.settimeout(10)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
-        self.proc = subprocess.Popen([BINARY, "--config", self.config], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
-        line = self.proc.stdout.readline()
-        m = re.search(r"udp=127\.0\.0\.1:(\d+)", line)
-        self.assertIsNotNone(m, line)
-        self.port = m.group(1)
+        self.proc, port = discodns_process.start(BINARY, self.config, env=env)
+        self.port = str(port)
 
     def write_config(self, extra=""):
         with open(self.config, "w") as f:

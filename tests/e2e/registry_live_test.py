@@ -18,6 +18,8 @@ BINARY = None
 SOURCE = None
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emulator"))
 from client import Client, start_emulator, stop_emulator  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import discodns_process  # noqa: E402
 
 NAME = "goim.comet.dev.gd.china.example.com"
 
@@ -44,21 +46,11 @@ state_file = "{workdir}/state.json"
 level = "debug"
 ''')
         self.log = open(os.path.join(workdir, "discodns.log"), "w")
-        self.proc = subprocess.Popen([BINARY, "--config", self.config], stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True)
-        self.port = None
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = re.search(r"ready udp=127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = m.group(1)
-                break
-        if self.port is None:
-            self.proc.kill()
-            raise RuntimeError("discodns did not become ready; see " + self.log.name)
+        try:
+            self.proc, port = discodns_process.start(BINARY, self.config, stderr=self.log)
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}; see {self.log.name}") from None
+        self.port = str(port)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
