@@ -16,7 +16,6 @@ namespace {
 
 using catalog::kNone;
 using catalog::Node;
-using catalog::NodeKind;
 using catalog::Record;
 using catalog::RRset;
 using catalog::Snapshot;
@@ -100,7 +99,6 @@ class Responder {
     if (with_opt_) w_.reserve_tail(opt_size());
     write_header_and_question(true);
     if (w_.failed()) return {};  // cannot happen: a parsed question fits in 512
-    question_end_ = w_.size();
     std::uint8_t code = resolve();
     if (with_opt_) {
       w_.release_tail(opt_size());
@@ -346,7 +344,6 @@ class Responder {
   Outcome outcome_;
   bool with_opt_ = false;
   bool truncated_ = false;
-  std::size_t question_end_ = 0;
   std::uint16_t flags_extra_ = 0;
   std::uint16_t ancount_ = 0;
   std::uint16_t nscount_ = 0;
