@@ -174,9 +174,8 @@ class Decoder {
   RegistryData finish() {
     auto key = [](const Instance& i) { return std::tie(i.appid, i.env, i.zone, i.hostname); };
     auto& v = data_.instances;
-    std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
-      return key(a) < key(b);
-    });
+    std::stable_sort(v.begin(), v.end(),
+                     [&](const auto& a, const auto& b) { return key(a) < key(b); });
     std::vector<Instance> unique;
     unique.reserve(v.size());
     for (auto& inst : v) {
@@ -201,8 +200,8 @@ class Decoder {
     if (!v.IsObject()) return false;
     Instance inst;
     if (!optional_string(v, "appid", inst.appid) || !optional_string(v, "env", inst.env) ||
-        !optional_string(v, "hostname", inst.hostname) ||
-        !optional_string(v, "zone", inst.zone) || !optional_string(v, "region", inst.region) ||
+        !optional_string(v, "hostname", inst.hostname) || !optional_string(v, "zone", inst.zone) ||
+        !optional_string(v, "region", inst.region) ||
         !optional_string(v, "version", inst.version)) {
       return false;
     }
@@ -275,14 +274,14 @@ class Decoder {
 common::Result<bool> parse(std::string_view json, rapidjson::Document& doc) {
   if (json.size() > kMaxDocumentSize) {
     return common::Error{"document of " + std::to_string(json.size()) +
-                         " bytes is larger than the limit of " +
-                         std::to_string(kMaxDocumentSize) + " bytes"};
+                         " bytes is larger than the limit of " + std::to_string(kMaxDocumentSize) +
+                         " bytes"};
   }
   if (json.empty()) return common::Error{"empty document"};
   // Iterative parsing: nesting depth costs heap, not stack, so "[[[[..." cannot overflow it.
   // Go's encoding/json always writes valid UTF-8; anything else is not a registry answer.
   doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(json.data(),
-                                                                                     json.size());
+                                                                                    json.size());
   if (doc.HasParseError()) {
     return common::Error{"invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
                          rapidjson::GetParseError_En(doc.GetParseError())};
@@ -310,8 +309,8 @@ common::Error code_error(const Value& doc, int code) {
   if (const Value* m = member(doc, "message"); m != nullptr && m->IsString()) {
     message = text_of(*m);
   }
-  return common::Error{"registry answered code " + std::to_string(code) + " (message \"" +
-                       message + "\")"};
+  return common::Error{"registry answered code " + std::to_string(code) + " (message \"" + message +
+                       "\")"};
 }
 
 // The fetch shape: data is a single InstanceInfo. A fetchs answer for an app called

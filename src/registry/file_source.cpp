@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -105,13 +106,11 @@ common::Result<bool> FileSource::check_now() {
   }
   text.resize(got);
   struct stat after {};
-  if (::fstat(fd.get(), &after) != 0 || !(stamp_of(after) == stamp) || got != text.capacity()) {
+  if (::fstat(fd.get(), &after) != 0 || !(stamp_of(after) == stamp)) {
     // Written to while we read (a writer that does not rename into place): leave seen_ alone
     // so the next check reads the finished file. Not worth a warning.
-    if (!(stamp_of(after) == stamp)) {
-      spdlog::debug("registry file {} changed while being read; retrying later", file_.string());
-      return unchanged();
-    }
+    spdlog::debug("registry file {} changed while being read; retrying", file_.string());
+    return common::Error{file_.string() + ": changed while being read; will retry"};
   }
 
   const std::size_t hash = std::hash<std::string_view>{}(text);
