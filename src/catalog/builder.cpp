@@ -229,6 +229,7 @@ class Builder {
     const StaticZone& zone = *in_.zone;
     snap_->apex = zone.apex;
     snap_->serial = in_.serial;
+    snap_->built_ns = in_.built_ns;
     snap_->ttl = in_.ttl;
     snap_->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
     add_zone_block();

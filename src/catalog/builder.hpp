@@ -34,6 +34,7 @@ struct BuildInput {
   std::vector<RegionData> regions;
   TtlPolicy ttl;
   std::uint32_t serial = 0;
+  common::Nanos built_ns = 0;  // wall time of the build (for the snapshot-age metric)
 };
 
 // What the build skipped or merged, for logs and metrics.

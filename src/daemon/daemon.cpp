@@ -305,7 +305,8 @@ void Daemon::rebuild() {
   input.zone = zone_;
   input.regions = regions_;
   input.ttl = ttl_;
-  input.serial = catalog::next_serial(serial_, zone_->soa_serial, clock_.now_ns());
+  input.built_ns = clock_.now_ns();
+  input.serial = catalog::next_serial(serial_, zone_->soa_serial, input.built_ns);
   catalog::BuildStats stats;
   auto snapshot = catalog::build_snapshot(input, &stats);
   serial_ = input.serial;
@@ -443,6 +444,8 @@ std::string Daemon::metrics_text() const {
   common::Nanos now = clock_.now_ns();
   if (snapshot) {
     m.gauge("discodns_zone_serial", "SOA serial being served.", snapshot->serial);
+    m.gauge("discodns_snapshot_age_seconds", "Seconds since the snapshot being served was built.",
+            static_cast<double>(now - snapshot->built_ns) / 1e9);
     m.gauge("discodns_services", "Services (appid.env.zone.region) served.",
             static_cast<double>(snapshot->services.size()));
     m.gauge("discodns_instances", "Registry instances served.",

@@ -161,6 +161,8 @@ class Operations(Base):
         self.assertGreaterEqual(queries["udp"], 5)
         self.assertGreaterEqual(queries["tcp"], 1)
         self.assertEqual(families["discodns_instances"].samples[0].value, 1)
+        age = families["discodns_snapshot_age_seconds"].samples[0].value
+        self.assertTrue(0 <= age < 60, age)
         self.assertEqual(self.get("/healthz")[0], 200)
         status, body = self.get("/readyz")
         self.assertEqual(status, 200, body)
