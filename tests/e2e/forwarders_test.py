@@ -60,18 +60,6 @@ def run(args, timeout=20):
     return out.stdout + out.stderr
 
 
-def stop_process(proc, timeout=10):
-    """SIGTERM, then SIGKILL; returns the exit code."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait(timeout=timeout)
-    return proc.returncode
-
-
 def tail(path, n=4000):
     try:
         with open(path, errors="replace") as f:
@@ -110,7 +98,7 @@ file = "registry.json"
                 raise RuntimeError(f"{e}\n{tail(self.log)}") from None
 
     def stop(self):
-        code = stop_process(self.proc)
+        code = discodns_process.stop(self.proc)
         self.proc.stdout.close()
         return code
 
@@ -180,7 +168,7 @@ class ForwarderCase:
         with open(cls.log, "w") as log:
             cls.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT)
-        cls.addClassCleanup(stop_process, cls.proc)
+        cls.addClassCleanup(discodns_process.stop, cls.proc)
         # Ready when it answers (anything) on ADDRESS:53.
         deadline = time.time() + 15
         while True:

@@ -24,18 +24,7 @@ std::vector<registry::Instance> apps(int n) {
 std::shared_ptr<const catalog::Snapshot> rebuild(std::shared_ptr<const catalog::Snapshot> prev,
                                                  std::vector<registry::Instance> instances,
                                                  catalog::BuildStats& stats) {
-  std::sort(instances.begin(), instances.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.appid, a.env, a.zone, a.hostname) <
-           std::tie(b.appid, b.env, b.zone, b.hostname);
-  });
-  auto data = std::make_shared<registry::RegistryData>();
-  data->instances = std::move(instances);
-  catalog::BuildInput input;
-  input.previous = prev;
-  input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(
-      std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, false, false, 1});
-  return catalog::build_snapshot(input, &stats);
+  return build(std::move(instances), 1, false, std::move(prev), &stats);
 }
 
 std::size_t a_records(const catalog::Snapshot& snap, const std::string& name) {

@@ -93,7 +93,9 @@ registry::Instance instance(const std::string& appid, const std::string& env,
 }
 
 std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> instances,
-                                               common::Nanos last_good_ns, bool stale) {
+                                               common::Nanos last_good_ns, bool stale,
+                                               std::shared_ptr<const catalog::Snapshot> previous,
+                                               catalog::BuildStats* stats) {
   std::sort(instances.begin(), instances.end(), [](const auto& a, const auto& b) {
     return std::tie(a.appid, a.env, a.zone, a.hostname) <
            std::tie(b.appid, b.env, b.zone, b.hostname);
@@ -101,6 +103,7 @@ std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> i
   auto data = std::make_shared<registry::RegistryData>();
   data->instances = std::move(instances);
   catalog::BuildInput input;
+  input.previous = std::move(previous);
   input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(
       std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
   catalog::RegionData region;
@@ -111,7 +114,7 @@ std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> i
   region.last_good_ns = last_good_ns;
   input.regions.push_back(region);
   input.serial = 2026112600;
-  return catalog::build_snapshot(input);
+  return catalog::build_snapshot(input, stats);
 }
 
 }  // namespace discodns::testing

@@ -49,7 +49,10 @@ registry::Instance instance(const std::string& appid, const std::string& env,
 
 // Builds a snapshot of zones/example.com.zone plus `instances` served under region "china";
 // `last_good_ns` 0 makes it a file source (frozen time), otherwise live.
-std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> instances,
-                                               common::Nanos last_good_ns = 1, bool stale = false);
+// `previous` and `stats` as in catalog::BuildInput / build_snapshot (incremental builds).
+std::shared_ptr<const catalog::Snapshot> build(
+    std::vector<registry::Instance> instances, common::Nanos last_good_ns = 1, bool stale = false,
+    std::shared_ptr<const catalog::Snapshot> previous = nullptr,
+    catalog::BuildStats* stats = nullptr);
 
 }  // namespace discodns::testing
