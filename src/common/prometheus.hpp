@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/histogram.hpp"
+
 namespace discodns::common {
 
 class PrometheusText {
@@ -27,6 +29,11 @@ class PrometheusText {
   // Cumulative buckets: `counts[i]` observations <= `bounds[i]`; the last count is +Inf.
   void histogram(std::string_view name, std::string_view help, const std::vector<double>& bounds,
                  const std::vector<std::uint64_t>& counts, double sum, const Labels& labels = {});
+
+  void histogram(std::string_view name, std::string_view help, const Histogram& h,
+                 const Labels& labels = {}) {
+    histogram(name, help, h.bounds(), h.cumulative(), h.sum(), labels);
+  }
 
   const std::string& text() const { return out_; }
 

@@ -16,6 +16,7 @@ namespace discodns::config {
 struct ListenAddress {
   std::string host;         // IPv4 or IPv6 literal, no brackets
   std::uint16_t port = 53;  // 0 = pick a free port (tests)
+  bool operator==(const ListenAddress&) const = default;
 };
 
 struct ServerConfig {
@@ -30,6 +31,7 @@ struct ServerConfig {
   unsigned rrl_slip = 2;
   unsigned rrl_ipv4_prefix = 24;
   unsigned rrl_ipv6_prefix = 56;
+  bool operator==(const ServerConfig&) const = default;
 };
 
 struct ZoneConfig {
@@ -65,6 +67,7 @@ struct AdminConfig {
 
 struct LogConfig {
   std::string level = "info";
+  unsigned query_sample = 0;  // log one query in N; 0 = no query log
 };
 
 struct Config {

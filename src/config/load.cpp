@@ -51,6 +51,7 @@
 //
 //   [log]
 //   level = "info"               # trace, debug, info, warn, error, off
+//   query_sample = 0             # log one query in N (info level); 0 = no query log
 //
 // Durations are strings "<integer><unit>" with unit ms, s, m or h ("500ms", "10s", "5m", "1h"),
 // or an integer number of seconds. Keys held in whole seconds refuse "1500ms".
@@ -663,7 +664,9 @@ class Loader {
   }
 
   void read_log(const Section& section, LogConfig& log) const {
-    check_keys(section, {"level"});
+    check_keys(section, {"level", "query_sample"});
+    if (auto v = get_int(section, "query_sample", 0, 1'000'000'000))
+      log.query_sample = static_cast<unsigned>(*v);
     auto level = get_string(section, "level");
     if (!level) return;
     constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -104,8 +104,15 @@ void Daemon::start() {
     }
     start_admin();
 
-    server::ServerOptions options = server::options_from_config(config_.server);
+    server::ServerOptions options = server::options_from_config(config_);
     options.limits.cookie_secret = random_secret();
+    if (auto inherited = server::take_inherited_sockets()) {
+      spdlog::info(
+          "socket activation: {} UDP and {} TCP sockets from systemd; [server] listen "
+          "is not used",
+          inherited->udp.size(), inherited->tcp.size());
+      options.inherited = std::move(*inherited);
+    }
     server_ = std::make_unique<server::Server>(options, store_, clock_);
     server_->start();
   } catch (...) {
@@ -138,13 +145,9 @@ bool Daemon::reload() {
     }
     auto zone = load_zone(fresh);
     auto level = spdlog::level::from_str(fresh.log.level);
-    bool restart_needed = fresh.server.listen.size() != config_.server.listen.size() ||
-                          fresh.server.workers != config_.server.workers ||
+    bool restart_needed = fresh.server != config_.server ||
+                          fresh.log.query_sample != config_.log.query_sample ||
                           fresh.registries.size() != config_.registries.size();
-    for (std::size_t i = 0; !restart_needed && i < fresh.server.listen.size(); ++i) {
-      restart_needed = fresh.server.listen[i].host != config_.server.listen[i].host ||
-                       fresh.server.listen[i].port != config_.server.listen[i].port;
-    }
     for (std::size_t i = 0; !restart_needed && i < fresh.registries.size(); ++i) {
       const auto& a = fresh.registries[i];
       const auto& b = config_.registries[i];
@@ -153,8 +156,8 @@ bool Daemon::reload() {
     }
     if (restart_needed) {
       spdlog::warn(
-          "reload: listen addresses, workers and registry sources change only at a "
-          "restart; applying the zone file, [ttl] and [log] now");
+          "reload: [server], [rrl], log.query_sample and registry sources change only at a "
+          "restart; applying the zone file, [ttl] and log.level now");
     }
     {
       std::lock_guard lock(mutex_);
@@ -463,27 +466,68 @@ std::string Daemon::metrics_text() const {
             static_cast<double>(blocks_built_.load()));
   m.counter("discodns_snapshot_blocks_reused_total", "Service blocks reused unchanged.",
             static_cast<double>(blocks_reused_.load()));
+  // Registry health, one metric family at a time (Prometheus wants each family contiguous).
+  std::vector<std::pair<common::PrometheusText::Labels, registry::SourceHealth>> registries;
   for (const auto& s : sources_) {
-    common::PrometheusText::Labels region{{"region", s->config.region}};
-    if (!s->discovery) continue;
-    registry::SourceHealth h = s->discovery->health();
+    if (s->discovery)
+      registries.push_back({{{"region", s->config.region}}, s->discovery->health()});
+  }
+  auto each = [&](auto emit) {
+    for (const auto& [region, h] : registries)
+      emit(region, h);
+  };
+  using Labels = common::PrometheusText::Labels;
+  each([&](const Labels& region, const registry::SourceHealth& h) {
     m.gauge("discodns_registry_stale", "1 while the registry is unreachable (stale mode).",
             h.stale ? 1 : 0, region);
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
     m.gauge("discodns_registry_last_good_age_seconds",
             "Seconds since the last good registry answer.",
             h.last_good_ns == 0 ? -1 : static_cast<double>(now - h.last_good_ns) / 1e9, region);
-    m.counter("discodns_registry_requests_total", "HTTP requests sent to discovery nodes.",
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
+    m.counter("discodns_registry_requests_sent_total", "HTTP requests sent to discovery nodes.",
               static_cast<double>(h.requests), region);
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
+    for (const auto& [key, count] : h.completed) {
+      Labels labels = region;
+      labels.emplace_back("node", std::get<0>(key));
+      labels.emplace_back("endpoint", std::get<1>(key));
+      labels.emplace_back("outcome", std::get<2>(key));
+      m.counter("discodns_registry_requests_total",
+                "Registry requests completed, by node, endpoint and outcome.",
+                static_cast<double>(count), labels);
+    }
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_failures_total",
               "Registry answers refused (transport, HTTP, code, JSON).",
               static_cast<double>(h.failures), region);
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_node_switches_total", "Switches to another discovery node.",
               static_cast<double>(h.node_switches), region);
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_polls_changed_total", "Long polls that returned changes.",
               static_cast<double>(h.polls_changed), region);
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_reconciles_total", "Full fetches (fetch/all) applied.",
               static_cast<double>(h.reconciles), region);
-  }
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
+    m.histogram("discodns_registry_poll_duration_seconds",
+                "Time long polls took to answer (changes or not modified).", h.poll_seconds,
+                region);
+  });
+  each([&](const Labels& region, const registry::SourceHealth& h) {
+    m.histogram("discodns_registry_reconcile_duration_seconds",
+                "fetch/all reconciles: request sent to new data applied.", h.reconcile_seconds,
+                region);
+  });
   return m.text();
 }
 

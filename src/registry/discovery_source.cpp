@@ -23,6 +23,9 @@ constexpr std::size_t kAppidsPerPoll = 64;  // keeps a poll URL a sane size
 constexpr milliseconds kBackoffBase{500};
 constexpr milliseconds kBackoffMax{10'000};  // a recovered registry is used again soon
 constexpr milliseconds kLoopTick{100};
+// Histogram buckets (seconds). A long poll is held up to 30 s; a reconcile should be quick.
+const std::vector<double> kPollBounds{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 35, 45};
+const std::vector<double> kReconcileBounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 struct NodeState {
   std::string addr;
@@ -62,6 +65,8 @@ struct DiscoverySource::Impl {
     current = nodes.empty() ? 0 : rng() % nodes.size();  // spread processes over the seeds
     stale_after = std::max<milliseconds>(2 * cfg.reconcile_interval, milliseconds(2000));
     health.node = nodes.empty() ? "" : nodes[current].addr;
+    health.poll_seconds = common::Histogram(kPollBounds);
+    health.reconcile_seconds = common::Histogram(kReconcileBounds);
   }
 
   config::RegistrySource cfg;
@@ -81,6 +86,7 @@ struct DiscoverySource::Impl {
   std::shared_ptr<const RegistryData> published;
   bool need_full = true;
   std::uint64_t fetch_id = 0;  // in-flight fetch/all, 0 = none
+  Steady::time_point fetch_sent{};
   std::uint64_t nodes_id = 0;
   std::map<std::pair<std::string, std::size_t>, std::uint64_t> polls;  // (env, chunk) -> id
   Steady::time_point next_reconcile{};
@@ -137,6 +143,7 @@ struct DiscoverySource::Impl {
     req.url = base_url() + "/discovery/fetch/all";
     req.timeout = kFetchTimeout;
     count_request();
+    fetch_sent = Steady::now();
     fetch_id = http.submit(std::move(req), [this](HttpResponse r) { on_fetch_all(std::move(r)); });
   }
 
@@ -144,11 +151,15 @@ struct DiscoverySource::Impl {
     HttpRequest req;
     req.url = base_url() + "/discovery/nodes";
     req.timeout = kFetchTimeout;
+    count_request();
     nodes_id = http.submit(std::move(req), [this](HttpResponse r) {
       nodes_id = 0;
-      if (!r.transport_ok || r.status != 200) return;  // optional: seeds keep working
+      // Optional: on any failure the seeds keep working.
+      if (!r.transport_ok) return count_outcome("nodes", "transport_error");
+      if (r.status != 200) return count_outcome("nodes", "http_error");
       auto listed = decode_nodes(r.body);
-      if (!listed) return;
+      if (!listed) return count_outcome("nodes", "bad_answer");
+      count_outcome("nodes", "ok");
       for (auto& addr : listed.value()) {
         bool known = std::any_of(nodes.begin(), nodes.end(),
                                  [&](const NodeState& n) { return n.addr == addr; });
@@ -184,10 +195,11 @@ struct DiscoverySource::Impl {
 
   void on_fetch_all(HttpResponse r) {
     fetch_id = 0;
-    if (!r.transport_ok) return node_failed("fetch/all: " + r.error);
-    if (r.status != 200) return node_failed("fetch/all: HTTP " + std::to_string(r.status));
+    if (!r.transport_ok) return failed("fetch_all", "transport_error", r.error);
+    if (r.status != 200)
+      return failed("fetch_all", "http_error", "HTTP " + std::to_string(r.status));
     auto decoded = decode_fetch_all(r.body);
-    if (!decoded) return node_failed("fetch/all: " + decoded.error().text);
+    if (!decoded) return failed("fetch_all", "bad_answer", decoded.error().text);
     std::map<AppKey, AppEntry> fresh;
     std::set<std::string> envs(cfg.envs.begin(), cfg.envs.end());
     for (auto& inst : decoded->instances) {
@@ -206,21 +218,28 @@ struct DiscoverySource::Impl {
     if (!same_apps) restart_polls();  // new or vanished appids: polls must list the new set
     need_full = false;
     mark_good();
-    {
-      std::lock_guard lock(health_mutex);
-      ++health.reconciles;
-    }
     publish();
+    std::lock_guard lock(health_mutex);
+    ++health.reconciles;
+    count_outcome_locked("fetch_all", "ok");
+    health.reconcile_seconds.observe(
+        std::chrono::duration<double>(Steady::now() - fetch_sent).count());
   }
 
   void on_poll(const std::string& env, HttpResponse r) {
-    if (!r.transport_ok) return node_failed("polls: " + r.error);
-    if (r.status != 200) return node_failed("polls: HTTP " + std::to_string(r.status));
+    if (!r.transport_ok) return failed("polls", "transport_error", r.error);
+    if (r.status != 200) return failed("polls", "http_error", "HTTP " + std::to_string(r.status));
     auto decoded = decode_polls(r.body);
-    if (!decoded) return node_failed("polls: " + decoded.error().text);
+    if (!decoded) return failed("polls", "bad_answer", decoded.error().text);
     PollsAnswer& answer = *decoded;
+    if (answer.code != 0 && answer.code != -304)
+      return failed("polls", "error_code", "code " + std::to_string(answer.code));
+    {
+      std::lock_guard lock(health_mutex);
+      count_outcome_locked("polls", answer.code == -304 ? "not_modified" : "ok");
+      health.poll_seconds.observe(r.seconds);
+    }
     if (answer.code == -304) return mark_good();
-    if (answer.code != 0) return node_failed("polls: code " + std::to_string(answer.code));
     // Each returned appid comes with its complete current InstanceInfo (UP only, §4.3).
     std::map<std::string, std::vector<Instance>> by_app;
     for (auto& [appid, latest] : answer.latest)
@@ -255,6 +274,11 @@ struct DiscoverySource::Impl {
     for (auto& [key, id] : polls)
       http.cancel(id);
     polls.clear();
+  }
+
+  void failed(const char* endpoint, const char* outcome, const std::string& why) {
+    count_outcome(endpoint, outcome);
+    node_failed(std::string(endpoint) + ": " + why);
   }
 
   void node_failed(const std::string& why) {
@@ -318,6 +342,15 @@ struct DiscoverySource::Impl {
   void count_request() {
     std::lock_guard lock(health_mutex);
     ++health.requests;
+  }
+
+  void count_outcome(const char* endpoint, const char* outcome) {
+    std::lock_guard lock(health_mutex);
+    count_outcome_locked(endpoint, outcome);
+  }
+
+  void count_outcome_locked(const char* endpoint, const char* outcome) {
+    ++health.completed[{nodes[current].addr, endpoint, outcome}];
   }
 
   void publish() {

@@ -14,12 +14,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "common/clock.hpp"
+#include "common/histogram.hpp"
 #include "config/config.hpp"
 #include "registry/model.hpp"
 
@@ -31,7 +34,12 @@ struct SourceHealth {
   bool stale = false;              // no good answer for stale_after: registry unreachable
   common::Nanos last_good_ns = 0;  // wall time of the last good answer
   std::string node;                // node in use
-  std::uint64_t requests = 0;
+  std::uint64_t requests = 0;      // sent
+  // Completed requests by (node, endpoint, outcome). Endpoints: fetch_all, polls, nodes.
+  // Outcomes: ok, not_modified, transport_error, http_error, error_code, bad_answer.
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> completed;
+  common::Histogram poll_seconds;       // long polls that answered (data or -304)
+  common::Histogram reconcile_seconds;  // fetch/all: request sent to data applied
   std::uint64_t failures = 0;
   std::uint64_t node_switches = 0;
   std::uint64_t polls_changed = 0;  // polls that returned data

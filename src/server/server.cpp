@@ -33,8 +33,10 @@ std::string to_string(const tcp::endpoint& endpoint) {
   return endpoint_text(endpoint);
 }
 
-ServerOptions options_from_config(const config::ServerConfig& server) {
+ServerOptions options_from_config(const config::Config& config) {
+  const config::ServerConfig& server = config.server;
   ServerOptions o;
+  o.query_sample = config.log.query_sample;
   o.listen = server.listen;
   o.workers = server.workers;
   o.limits.our_payload_size = server.udp_payload_size;
@@ -59,8 +61,24 @@ Server::Server(const ServerOptions& options, const catalog::SnapshotStore& store
       pool_(options.workers, store),
       udp_(pool_, clock, options_.limits, options_.rate_limit),
       tcp_(pool_, clock, options_.limits, options_.tcp) {
+  pool_.set_query_sample(options_.query_sample);
+  if (!options_.inherited.udp.empty()) {
+    adopt(options_.inherited);
+    return;
+  }
   for (const auto& listen : options_.listen)
     bind(listen);
+}
+
+void Server::adopt(const InheritedSockets& sockets) {
+  try {
+    for (int fd : sockets.udp)
+      udp_.adopt(fd);
+    for (int fd : sockets.tcp)
+      tcp_.adopt(fd);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error(std::string("socket activation: ") + e.what());
+  }
 }
 
 Server::~Server() {

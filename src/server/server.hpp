@@ -1,6 +1,6 @@
 // The DNS servers of the process: the worker pool plus UDP and TCP on every listen address.
-// Construction binds every socket (so errors surface at start-up, as exceptions); start()
-// runs the workers; stop() ends them. Owned by daemon::Daemon.
+// Construction binds every socket (or adopts those systemd passed) (so errors surface at start-up,
+// as exceptions); start() runs the workers; stop() ends them. Owned by daemon::Daemon.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "config/config.hpp"
 #include "query/engine.hpp"
+#include "server/socket_activation.hpp"
 #include "server/tcp_server.hpp"
 #include "server/udp_server.hpp"
 #include "server/workers.hpp"
@@ -23,15 +24,17 @@ namespace discodns::server {
 
 struct ServerOptions {
   std::vector<config::ListenAddress> listen;
-  unsigned workers = 0;  // 0 = one per hardware thread
+  InheritedSockets inherited;  // from systemd; when it has sockets, `listen` is not used
+  unsigned workers = 0;        // 0 = one per hardware thread
   query::Limits limits;
   TcpOptions tcp;
   RateLimitOptions rate_limit;
+  unsigned query_sample = 0;  // [log] query_sample
 };
 
-// Builds the options from the config's [server] table (limits.cookie_secret is left zero:
-// the caller picks a random one).
-ServerOptions options_from_config(const config::ServerConfig& server);
+// Builds the options from the config's [server] table (and [log] query_sample)
+// (limits.cookie_secret is left zero: the caller picks a random one).
+ServerOptions options_from_config(const config::Config& config);
 
 class Server {
  public:
@@ -59,6 +62,7 @@ class Server {
 
  private:
   void bind(const config::ListenAddress& listen);
+  void adopt(const InheritedSockets& sockets);
 
   ServerOptions options_;
   WorkerPool pool_;

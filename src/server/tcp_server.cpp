@@ -1,5 +1,7 @@
 #include "server/tcp_server.hpp"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -118,6 +120,8 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       out_len_ += kFrameHeader + outcome.size;
       bump(counters.tcp_responses);
       count_answer(counters, outcome.rcode, outcome.qtype);
+      if (worker_.query_sampler().hit())
+        log_query(context.transport, context.client_address, message, outcome);
     }
     if (pos > 0) {
       std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
@@ -220,6 +224,14 @@ class TcpServer::Listener {
     return acceptor_.local_endpoint();
   }
 
+  tcp::endpoint adopt(int fd) {
+    sockaddr_storage local{};
+    socklen_t size = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size);
+    acceptor_.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd);
+    return acceptor_.local_endpoint();
+  }
+
   void start() { accept(); }
 
   void close() {
@@ -282,6 +294,13 @@ tcp::endpoint TcpServer::bind(const tcp::endpoint& endpoint) {
   listeners_.push_back(std::move(listener));
   endpoints_.push_back(bound);
   return bound;
+}
+
+void TcpServer::adopt(int fd) {
+  auto listener = std::make_unique<Listener>(pool_, shared_);
+  tcp::endpoint bound = listener->adopt(fd);
+  listeners_.push_back(std::move(listener));
+  endpoints_.push_back(bound);
 }
 
 void TcpServer::unbind_last() {

@@ -36,6 +36,8 @@ class TcpServer {
   // Opens, binds and listens on `endpoint` (port 0 = any free port); returns the bound
   // endpoint. Throws boost::system::system_error.
   boost::asio::ip::tcp::endpoint bind(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Accepts on a listening socket opened by someone else (systemd), taking ownership of `fd`.
+  void adopt(int fd);
   // Closes the acceptor opened by the last bind (the port-0 pick gives a port up).
   void unbind_last();
   // Starts accepting. Call before the workers run.

@@ -1,7 +1,9 @@
 #include "server/udp_server.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -66,6 +68,7 @@ class UdpServer::Socket {
     boost::system::error_code ignored;
     socket_.close(ignored);
   }
+  udp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
 
  private:
   void wait() {
@@ -158,6 +161,9 @@ class UdpServer::Socket {
       }
       if (outcome.truncated) bump(counters.udp_truncated);
       count_answer(counters, outcome.rcode, outcome.qtype);
+      if (worker_.query_sampler().hit())
+        log_query(context.transport, context.client_address,
+                  {b.rx.get() + i * kReceiveSize, b.in[i].msg_len}, outcome);
       b.out_iov[count] = {out.data(), size};
       msghdr& h = b.out[count].msg_hdr;
       h = {};
@@ -242,6 +248,34 @@ void UdpServer::bind(const udp::endpoint& endpoint) {
   for (auto& s : opened)
     sockets_.push_back(std::move(s));
   endpoints_.push_back(endpoint);
+}
+
+void UdpServer::adopt(int fd) {
+  sockaddr_storage local{};
+  socklen_t size = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) != 0) {
+    int error = errno;
+    ::close(fd);
+    throw boost::system::system_error(error, boost::system::system_category(), "getsockname");
+  }
+  udp protocol = local.ss_family == AF_INET6 ? udp::v6() : udp::v4();
+  set_udp_buffers(fd);
+  std::vector<std::unique_ptr<Socket>> opened;
+  for (std::size_t i = 0; i < pool_.size(); ++i) {
+    int copy = i + 1 == pool_.size() ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+      int error = errno;
+      ::close(fd);
+      throw boost::system::system_error(error, boost::system::system_category(), "dup");
+    }
+    udp::socket socket(pool_[i].io());
+    socket.assign(protocol, copy);
+    opened.push_back(
+        std::make_unique<Socket>(pool_[i], *batches_[i], std::move(socket), clock_, limits_));
+  }
+  endpoints_.push_back(opened.front()->local_endpoint());
+  for (auto& s : opened)
+    sockets_.push_back(std::move(s));
 }
 
 void UdpServer::start() {

@@ -30,6 +30,10 @@ class UdpServer {
   // Opens and binds one socket per worker on `endpoint`, whose port must not be 0. Throws
   // boost::system::system_error; on failure nothing of this call stays open.
   void bind(const boost::asio::ip::udp::endpoint& endpoint);
+  // Serves a socket bound by someone else (systemd), taking ownership of `fd`. Every worker
+  // gets a duplicate of it: systemd's socket cannot join a SO_REUSEPORT group of ours (the
+  // kernel requires one owner uid), so the workers share one socket and its queue.
+  void adopt(int fd);
   // Starts the receive loops. Call before the workers run (or from their threads).
   void start();
   // Closes every socket. Only while the workers are stopped.

@@ -108,6 +108,11 @@ WorkerPool::~WorkerPool() {
   release();
 }
 
+void WorkerPool::set_query_sample(unsigned every) {
+  for (auto& w : workers_)
+    w->set_query_sample(every);
+}
+
 void WorkerPool::start() {
   if (running_) return;
   running_ = true;

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "catalog/store.hpp"
+#include "server/query_log.hpp"
 
 namespace discodns::server {
 
@@ -108,6 +109,9 @@ class Worker {
   const catalog::Snapshot* snapshot() { return reader_.get(); }
   // Where each answer's RRsets start; spreads load between records. Worker thread only.
   std::uint32_t next_rotation() { return rotation_++; }
+  // Picks the queries the sampled query log shows. Worker thread only.
+  QuerySampler& query_sampler() { return sampler_; }
+  void set_query_sample(unsigned every) { sampler_ = QuerySampler(every); }
 
   void start();
   void stop_and_join();
@@ -122,6 +126,7 @@ class Worker {
   WorkerCounters counters_;
   catalog::SnapshotReader reader_;
   std::uint32_t rotation_ = 0;
+  QuerySampler sampler_;
   std::optional<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::thread thread_;
@@ -136,6 +141,8 @@ class WorkerPool {
   std::size_t size() const { return workers_.size(); }
   Worker& operator[](std::size_t i) { return *workers_[i]; }
 
+  // [log] query_sample: one query in `every` is logged (0 = none). Before start().
+  void set_query_sample(unsigned every);
   void start();
   void stop();  // idempotent; joins every thread
   void release();

@@ -8,14 +8,15 @@ import subprocess
 READY = re.compile(r"ready udp=127\.0\.0\.1:(\d+)")
 
 
-def start(binary, config, stderr=subprocess.PIPE, env=None, check=True):
-    """Returns (process, udp port). Raises RuntimeError with the reason on failure."""
+def start(binary, config, stderr=subprocess.PIPE, env=None, check=True, launcher=()):
+    """Returns (process, udp port). Raises RuntimeError with the reason on failure.
+    `launcher`: a command prefix the binary runs under (e.g. the socket-activation shim)."""
     if check:
         checked = subprocess.run([binary, "--check-config", config], capture_output=True,
                                  text=True, timeout=30)
         if checked.returncode != 0:
             raise RuntimeError("--check-config failed: " + checked.stdout + checked.stderr)
-    proc = subprocess.Popen([binary, "--config", config], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*launcher, binary, "--config", config], stdout=subprocess.PIPE,
                             stderr=stderr, text=True, env=env)
     # The ready line is the first line on stdout; a dead process ends the read at once.
     line = proc.stdout.readline()

@@ -43,6 +43,7 @@ def free_port():
 
 class Base(unittest.TestCase):
     EXTRA = ""
+    LAUNCHER = ()
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="discodns-ops-")
@@ -57,7 +58,8 @@ class Base(unittest.TestCase):
         self.notify.bind(self.notify_path)
         self.notify.settimeout(10)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
-        self.proc, port = discodns_process.start(BINARY, self.config, env=env)
+        self.proc, port = discodns_process.start(BINARY, self.config, env=env,
+                                                 launcher=self.LAUNCHER)
         self.port = str(port)
 
     def write_config(self, extra=""):
@@ -173,6 +175,33 @@ class Operations(Base):
         self.assertEqual(self.get("/nope")[0], 404)
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class SocketActivation(Base):
+    """Sockets passed the systemd way replace [server] listen (here 127.0.0.1:0)."""
+    LAUNCHER = (sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                              "listen_fds.py"), "127.0.0.1")
+    EXTRA = "[log]\nquery_sample = 3\n"
+
+    def test_serves_inherited_sockets_and_samples_queries(self):
+        self.notifications("READY=1")
+        for _ in range(4):
+            self.assertIn("10.0.0.11", self.dig("+short", "A", "goim.comet.dev.gd.china.example.com"))
+            self.assertIn("10.0.0.11", self.dig("+short", "+tcp", "A",
+                                                "goim.comet.dev.gd.china.example.com"))
+        # The launcher's sockets: one UDP and one TCP on the port the ready line names.
+        fds = os.listdir(f"/proc/{self.proc.pid}/fd")
+        self.assertIn("3", fds)
+        self.assertIn("4", fds)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        log = self.proc.stderr.read()
+        self.assertIn("socket activation: 1 UDP and 1 TCP sockets from systemd", log)
+        # query_sample = 3 on the one worker: queries 3 (UDP) and 6 (TCP) of the 8.
+        lines = re.findall(r"query (udp|tcp) 127\.0\.0\.1 goim\.comet\.dev\.gd\.china\."
+                           r"example\.com\. A NOERROR \d+B", log)
+        self.assertEqual(len(lines), 2, log)
+        self.assertEqual(sorted(set(lines)), ["tcp", "udp"])
 
 
 class RateLimit(Base):

@@ -8,11 +8,13 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 BINARY = None
 SOURCE = None
@@ -26,6 +28,9 @@ NAME = "goim.comet.dev.gd.china.example.com"
 
 class Discodns:
     def __init__(self, nodes, workdir, max_stale="1h", reconcile="1s"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.admin_port = s.getsockname()[1]
         self.config = os.path.join(workdir, "discodns.toml")
         with open(self.config, "w") as f:
             f.write(f'''[server]
@@ -42,6 +47,8 @@ source = "discovery"
 nodes = [{", ".join('"127.0.0.1:%d"' % n for n in nodes)}]
 reconcile_interval = "{reconcile}"
 state_file = "{workdir}/state.json"
+[admin]
+listen = "127.0.0.1:{self.admin_port}"
 [log]
 level = "debug"
 ''')
@@ -67,6 +74,15 @@ level = "debug"
         records = re.findall(r"^\S+\s+(\d+)\s+IN\s+" + qtype + r"\s+(.+)$", out, re.M)
         return (status.group(1) if status else "TIMEOUT"), records
 
+    def metrics(self):
+        """{(name, frozenset(labels)): value} from /metrics, parsed by prometheus_client."""
+        from prometheus_client.parser import text_string_to_metric_families
+        url = f"http://127.0.0.1:{self.admin_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            text = r.read().decode()
+        return {(s.name, frozenset(s.labels.items())): s.value
+                for f in text_string_to_metric_families(text) for s in f.samples}
+
     def addresses(self):
         status, records = self.dig("A")
         return status, sorted(r[1] for r in records)
@@ -80,6 +96,17 @@ level = "debug"
                 return last
             time.sleep(0.05)
         raise AssertionError(f"condition not met in {timeout}s; last answer {last}")
+
+
+REGION = frozenset({("region", "china")})
+
+
+def requests(metrics, port, **want):
+    """Completed registry requests to node 127.0.0.1:port with the given labels."""
+    return sum(v for (name, labels), v in metrics.items()
+               if name == "discodns_registry_requests_total"
+               and ("node", f"127.0.0.1:{port}") in labels
+               and all((k, w) in labels for k, w in want.items()))
 
 
 class LiveRegistry(unittest.TestCase):
@@ -161,6 +188,19 @@ class LiveRegistry(unittest.TestCase):
         dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.11", "10.0.0.12"]), timeout=10)
         # Answers kept flowing all along (asserted by wait_for never seeing a failure below).
         self.assertEqual(dns.addresses()[0], "NOERROR")
+        # /metrics: requests per node and outcome. The first node is picked at random, so the
+        # dead one shows a transport error only if it was in use when it died.
+        metrics = self.metrics_or_skip(dns)
+        self.assertGreaterEqual(requests(metrics, b.port, endpoint="fetch_all", outcome="ok"), 1)
+        if requests(metrics, a.port) > 0:
+            self.assertGreaterEqual(requests(metrics, a.port, outcome="transport_error"), 1)
+            self.assertGreaterEqual(metrics[("discodns_registry_node_switches_total", REGION)], 1)
+
+    def metrics_or_skip(self, dns):
+        try:
+            return dns.metrics()
+        except ImportError:
+            self.skipTest("python3-prometheus-client is not installed")
 
     def test_all_nodes_down_then_stale_then_servfail(self):
         c = self.emulator()
@@ -180,6 +220,15 @@ class LiveRegistry(unittest.TestCase):
         dns.wait_for(lambda r: r[0] == "SERVFAIL", timeout=10)
         status, _ = dns.dig("SOA", "example.com")  # the static zone still answers
         self.assertEqual(status, "NOERROR")
+        metrics = self.metrics_or_skip(dns)
+        self.assertGreaterEqual(requests(metrics, c.port, endpoint="fetch_all", outcome="ok"), 1)
+        self.assertGreaterEqual(requests(metrics, c.port, endpoint="polls", outcome="ok"), 1)
+        self.assertGreaterEqual(requests(metrics, c.port, outcome="transport_error"), 1)
+        self.assertEqual(metrics[("discodns_registry_stale", REGION)], 1)
+        self.assertGreaterEqual(
+            metrics[("discodns_registry_reconcile_duration_seconds_count", REGION)], 1)
+        self.assertGreaterEqual(
+            metrics[("discodns_registry_poll_duration_seconds_count", REGION)], 1)
 
     def test_warm_start_with_registry_down(self):
         c = self.emulator()

@@ -91,6 +91,7 @@ reconcile_interval = "20s"
 
 [log]
 level = "debug"
+query_sample = 100
 )");
   EXPECT_EQ(c.source_file, "test.toml");
   ASSERT_EQ(c.server.listen.size(), 2u);
@@ -123,6 +124,7 @@ level = "debug"
   EXPECT_EQ(c.registries[1].envs, (std::vector<std::string>{"dev", "prod"}));
   EXPECT_EQ(c.registries[1].reconcile_interval, seconds(20));
   EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.query_sample, 100u);
 }
 
 TEST(Config, DefaultsWhenTablesAreLeftOut) {
@@ -420,6 +422,10 @@ TEST(ConfigError, BadDomain) {
 TEST(ConfigError, BadLogLevel) {
   expect_error(with_base("[log]\nlevel = \"verbose\"\n"), 2, "log.level",
                "must be one of trace, debug, info, warn, error, off; got \"verbose\"");
+}
+
+TEST(ConfigError, NegativeQuerySample) {
+  expect_error(with_base("[log]\nquery_sample = -1\n"), 2, "log.query_sample", "");
 }
 
 TEST(ConfigError, TomlSyntaxErrorHasLineAndColumn) {
