@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# discodns vs NSD vs Knot on the same zone, each pinned to core 0 with dnsperf on core 1.
-# Prints qps, latency and lost queries per round (A B C A B C …), then the ratios.
+# discodns vs NSD vs Knot on the same zone, each pinned to core 0 with the client on core 1.
+# UDP: tests/bench/loadgen (built with the release preset; sendmmsg/recvmmsg, so one client
+# core outruns one server core, which dnsperf does not), closed loop with 100 queries in
+# flight: qps, p99 latency, lost queries per round (A B C A B C …). Then each server at the same
+# open-loop rate, 50 % of discodns's peak: p99 latency there. TCP: dnsperf -m tcp.
+# Prints the ratios discodns/NSD and discodns/Knot.
 #
 #   bash tests/bench/compare_servers.sh [APPS=300] [INSTANCES=10] [SECONDS=10] [ROUNDS=3]
 #
@@ -10,7 +14,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 apps=${1:-300}; per_app=${2:-10}; seconds=${3:-10}; rounds=${4:-3}
 bin=${DISCODNS:-$root/build/release/src/discodns}
-[ -x "$bin" ] || { echo "build first: $bin missing" >&2; exit 1; }
+loadgen=${LOADGEN:-$root/build/release/tests/loadgen}
+for b in "$bin" "$loadgen"; do [ -x "$b" ] || { echo "build first: $b missing" >&2; exit 1; }; done
 for p in nsd knot dnsperf; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
@@ -98,31 +103,46 @@ start() {  # name -> starts the server pinned to the server core, waits until it
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 
-declare -A qps_sum lat_sum tcp_sum
-run_udp() {  # name port -> qps avg_latency_ms lost
-  taskset -c $client_cpu dnsperf -s 127.0.0.1 -p "$2" -d "$work/queries.txt" -l "$seconds" -c 16 -q 500 2>&1 |
-    awk '/Queries lost/ {lost=$3} /Queries per second/ {qps=$4} /Average Latency/ {lat=$4*1000} END {printf "%.0f %.3f %s\n", qps, lat, lost}'
+declare -A qps_sum tcp_sum lost_sum
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+run_udp() {  # port [loadgen options] -> the loadgen line
+  local port=$1; shift
+  taskset -c $client_cpu "$loadgen" --server 127.0.0.1:"$port" --queries "$work/queries.txt" \
+    --seconds "$seconds" "$@" || true
 }
 run_tcp() {
   taskset -c $client_cpu dnsperf -m tcp -s 127.0.0.1 -p "$2" -d "$work/queries.txt" -l "$seconds" -c 16 -q 500 2>&1 |
     awk '/Queries per second/ {qps=$4} END {printf "%.0f\n", qps}'
 }
-printf "%-6s %-9s %12s %12s %8s %12s\n" round server "udp qps" "avg ms" lost "tcp qps"
+port_of() { case $1 in discodns) echo 15353 ;; nsd) echo 15354 ;; knot) echo 15355 ;; esac; }
+printf "%-6s %-9s %12s %12s %8s %12s\n" round server "udp qps" "p99 us" lost "tcp qps"
 for round in $(seq "$rounds"); do
   for name in discodns nsd knot; do
-    case $name in discodns) port=15353 ;; nsd) port=15354 ;; knot) port=15355 ;; esac
+    port=$(port_of $name)
     start $name
-    read -r qps lat lost < <(run_udp $name $port)
+    line=$(run_udp $port --window 100)
+    qps=$(echo "$line" | field qps); p99=$(echo "$line" | field p99_us); lost=$(echo "$line" | field lost)
     tcp=$(run_tcp $name $port)
     stop
-    printf "%-6s %-9s %12s %12s %8s %12s\n" "$round" "$name" "$qps" "$lat" "$lost" "$tcp"
+    printf "%-6s %-9s %12s %12s %8s %12s\n" "$round" "$name" "$qps" "$p99" "$lost" "$tcp"
     qps_sum[$name]=$(( ${qps_sum[$name]:-0} + qps ))
     tcp_sum[$name]=$(( ${tcp_sum[$name]:-0} + tcp ))
+    lost_sum[$name]=$(( ${lost_sum[$name]:-0} + lost ))
   done
 done
 d=${qps_sum[discodns]}; n=${qps_sum[nsd]}; k=${qps_sum[knot]}
+half=$((d / rounds / 2))
+echo
+echo "open loop at $half qps (50 % of discodns's peak), same rate for every server:"
+for name in discodns nsd knot; do
+  start $name
+  line=$(run_udp "$(port_of $name)" --rate "$half")
+  stop
+  echo "  $name: p50 $(echo "$line" | field p50_us) us  p99 $(echo "$line" | field p99_us) us  p99.9 $(echo "$line" | field p999_us) us  lost $(echo "$line" | field lost)"
+done
 echo
 echo "mean udp qps: discodns $((d / rounds))  nsd $((n / rounds))  knot $((k / rounds))"
+echo "lost (all rounds): discodns ${lost_sum[discodns]}  nsd ${lost_sum[nsd]}  knot ${lost_sum[knot]}"
 echo "mean tcp qps: discodns $((tcp_sum[discodns] / rounds))  nsd $((tcp_sum[nsd] / rounds))  knot $((tcp_sum[knot] / rounds))"
 awk -v d="$d" -v n="$n" -v k="$k" 'BEGIN {printf "ratios: discodns/nsd %.2f  discodns/knot %.2f\n", d/n, d/k}'
 awk -v d="${tcp_sum[discodns]}" -v k="${tcp_sum[knot]}" 'BEGIN {printf "tcp ratio: discodns/knot %.2f\n", d/k}'
