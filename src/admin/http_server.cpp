@@ -7,6 +7,8 @@
 
 #include <thread>
 
+#include "common/thread_priority.hpp"
+
 namespace discodns::admin {
 namespace {
 
@@ -134,7 +136,10 @@ std::uint16_t HttpServer::port() const {
 
 void HttpServer::start() {
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    common::name_current_thread("dd-admin");
+    impl_->io.run();
+  });
 }
 
 void HttpServer::stop() {

@@ -127,9 +127,11 @@ std::optional<std::string> service_name(const registry::Instance& inst,
   return name;
 }
 
-// 128 bits of SipHash over every field a block is built from: two different keys.
+// 128 bits of SipHash over every field a block is built from. Runs for every service on every
+// build (that is how an unchanged one is found), so it reuses one buffer and hashes once.
 std::array<std::uint64_t, 2> digest_of(std::span<const registry::Instance> group) {
-  std::string buf;
+  thread_local std::string buf;
+  buf.clear();
   auto add = [&](std::string_view s) {
     std::uint32_t n = static_cast<std::uint32_t>(s.size());
     buf.append(reinterpret_cast<const char*>(&n), sizeof n);
@@ -158,13 +160,10 @@ std::array<std::uint64_t, 2> digest_of(std::span<const registry::Instance> group
       add(v);
     }
   }
-  static const std::array<std::uint8_t, 16> kKeyA = {1, 2,  3,  4,  5,  6,  7,  8,
-                                                     9, 10, 11, 12, 13, 14, 15, 16};
-  static const std::array<std::uint8_t, 16> kKeyB = {16, 15, 14, 13, 12, 11, 10, 9,
-                                                     8,  7,  6,  5,  4,  3,  2,  1};
-  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(buf.data()),
-                                      buf.size());
-  return {common::siphash24(kKeyA, bytes), common::siphash24(kKeyB, bytes)};
+  static const std::array<std::uint8_t, 16> kKey = {1, 2,  3,  4,  5,  6,  7,  8,
+                                                    9, 10, 11, 12, 13, 14, 15, 16};
+  return common::siphash24_128(kKey,
+                               {reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size()});
 }
 
 // Pending nodes -> a Block with names in a stable order (equal inputs, equal bytes).

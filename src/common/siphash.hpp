@@ -11,4 +11,9 @@ namespace discodns::common {
 std::uint64_t siphash24(const std::array<std::uint8_t, 16>& key,
                         std::span<const std::uint8_t> data) noexcept;
 
+// SipHash-2-4 with its 128-bit output (the reference's "siphash128" variant): one pass over the
+// data, for content digests (the snapshot builder's "did this service change").
+std::array<std::uint64_t, 2> siphash24_128(const std::array<std::uint8_t, 16>& key,
+                                           std::span<const std::uint8_t> data) noexcept;
+
 }  // namespace discodns::common

@@ -13,6 +13,7 @@
 #include "catalog/dump.hpp"
 #include "common/log.hpp"
 #include "common/prometheus.hpp"
+#include "common/thread_priority.hpp"
 #include "daemon/systemd.hpp"
 #include "registry/persist.hpp"
 #include "wire/name.hpp"
@@ -97,7 +98,11 @@ void Daemon::start() {
     take_pending();
     rebuild();
     if (!store_.current()) throw std::runtime_error("could not build the first snapshot");
-    update_thread_ = std::thread([this] { update_loop(); });
+    update_thread_ = std::thread([this] {
+      common::name_current_thread("dd-update");
+      common::make_current_thread_background();
+      update_loop();
+    });
     for (auto& s : sources_) {
       if (s->file) s->file->start();
       if (s->discovery) s->discovery->start();

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "common/thread_priority.hpp"
 #include "registry/decode.hpp"
 #include "registry/http_client.hpp"
 
@@ -23,6 +24,10 @@ constexpr std::size_t kAppidsPerPoll = 64;  // keeps a poll URL a sane size
 constexpr milliseconds kBackoffBase{500};
 constexpr milliseconds kBackoffMax{10'000};  // a recovered registry is used again soon
 constexpr milliseconds kLoopTick{100};
+// Changes closer together than this are delivered together: an isolated change goes out at
+// once, a burst (a deploy restarting hundreds of instances) costs one snapshot build per
+// interval instead of one per poll answer, so the query workers keep their CPU.
+constexpr milliseconds kPublishInterval{20};
 // Histogram buckets (seconds). A long poll is held up to 30 s; a reconcile should be quick.
 const std::vector<double> kPollBounds{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 35, 45};
 const std::vector<double> kReconcileBounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -39,6 +44,13 @@ struct AppEntry {
 };
 
 using AppKey = std::pair<std::string, std::string>;  // (appid, env)
+
+// Within an app the registry sends instances in random order (§10.13); RegistryData is sorted.
+void sort_instances(std::vector<Instance>& instances) {
+  std::sort(instances.begin(), instances.end(), [](const Instance& a, const Instance& b) {
+    return std::tie(a.zone, a.hostname) < std::tie(b.zone, b.hostname);
+  });
+}
 
 std::string url_escape(const std::string& s) {
   static const char* kHex = "0123456789ABCDEF";
@@ -87,6 +99,8 @@ struct DiscoverySource::Impl {
   bool need_full = true;
   std::uint64_t fetch_id = 0;  // in-flight fetch/all, 0 = none
   Steady::time_point fetch_sent{};
+  bool publish_pending = false;
+  Steady::time_point last_publish{};
   std::uint64_t nodes_id = 0;
   std::map<std::pair<std::string, std::size_t>, std::uint64_t> polls;  // (env, chunk) -> id
   Steady::time_point next_reconcile{};
@@ -97,7 +111,14 @@ struct DiscoverySource::Impl {
   void run() {
     while (!stopping.load()) {
       schedule(Steady::now());
-      http.poll(kLoopTick);
+      milliseconds wait = kLoopTick;
+      if (publish_pending) {
+        auto until =
+            std::chrono::ceil<milliseconds>(last_publish + kPublishInterval - Steady::now());
+        wait = std::clamp(until, milliseconds(0), kLoopTick);
+      }
+      http.poll(wait);
+      if (publish_pending && Steady::now() >= last_publish + kPublishInterval) publish_now();
       check_stale(Steady::now());
     }
     http.cancel_all();
@@ -214,6 +235,8 @@ struct DiscoverySource::Impl {
       auto old = apps.find(key);
       if (old != apps.end()) entry.latest = old->second.latest;  // keep the poll position
     }
+    for (auto& [key, entry] : fresh)
+      sort_instances(entry.instances);
     apps = std::move(fresh);
     if (!same_apps) restart_polls();  // new or vanished appids: polls must list the new set
     need_full = false;
@@ -260,6 +283,7 @@ struct DiscoverySource::Impl {
         });
         if (old.status == Status::kWaiting && !mentioned) instances.push_back(std::move(old));
       }
+      sort_instances(instances);
       it->second.instances = std::move(instances);
     }
     mark_good();
@@ -353,17 +377,26 @@ struct DiscoverySource::Impl {
     ++health.completed[{nodes[current].addr, endpoint, outcome}];
   }
 
+  // New data to deliver: now, or at the end of the current publish interval.
   void publish() {
+    publish_pending = true;
+    if (Steady::now() >= last_publish + kPublishInterval) publish_now();
+  }
+
+  void publish_now() {
+    publish_pending = false;
+    last_publish = Steady::now();
     auto data = std::make_shared<RegistryData>();
+    std::size_t count = 0;
+    for (const auto& [key, entry] : apps)
+      count += entry.instances.size();
+    data->instances.reserve(count);
+    // `apps` is ordered by (appid, env) and each app's instances by (zone, hostname), so the
+    // concatenation is the sorted order RegistryData promises.
     for (const auto& [key, entry] : apps) {
       for (const auto& inst : entry.instances)
         data->instances.push_back(inst);
     }
-    // Within an app the registry sends instances in random order (§10.13).
-    std::sort(data->instances.begin(), data->instances.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.appid, a.env, a.zone, a.hostname) <
-             std::tie(b.appid, b.env, b.zone, b.hostname);
-    });
     if (published && *published == *data) return;
     published = std::move(data);
     deliver(published);
@@ -402,7 +435,11 @@ void DiscoverySource::seed(std::shared_ptr<const RegistryData> data, common::Nan
 }
 
 void DiscoverySource::start() {
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([this] {
+    common::name_current_thread("dd-registry");
+    common::make_current_thread_background();
+    impl_->run();
+  });
 }
 
 void DiscoverySource::stop() {

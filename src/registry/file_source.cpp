@@ -11,6 +11,7 @@
 #include <ctime>
 #include <string_view>
 
+#include "common/thread_priority.hpp"
 #include "registry/decode.hpp"
 
 namespace discodns::registry {
@@ -138,6 +139,8 @@ void FileSource::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
+    common::name_current_thread("dd-file");
+    common::make_current_thread_background();
     std::unique_lock lock(thread_mutex_);
     do {
       lock.unlock();

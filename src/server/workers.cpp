@@ -1,8 +1,10 @@
 #include "server/workers.hpp"
 
 #include <exception>
+#include <string>
 
 #include "common/log.hpp"
+#include "common/thread_priority.hpp"
 
 namespace discodns::server {
 
@@ -70,7 +72,10 @@ Worker::Worker(unsigned index, const catalog::SnapshotStore& store)
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    common::name_current_thread(("dd-query-" + std::to_string(index_)).c_str());
+    run();
+  });
 }
 
 void Worker::run() {
