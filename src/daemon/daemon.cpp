@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -335,6 +336,8 @@ void Daemon::rebuild() {
 }
 
 void Daemon::update_loop() {
+  bool trim_due = false;
+  auto last_trim = std::chrono::steady_clock::now();
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -350,8 +353,19 @@ void Daemon::update_loop() {
     }
     // A failed build keeps the last snapshot: the old answers beat none.
     try {
-      if (take_pending()) rebuild();
+      if (take_pending()) {
+        rebuild();
+        trim_due = true;
+      }
       save_state(false);
+      // A build frees the previous snapshot and registry copy (once the workers let go of
+      // it): hand that memory back to the kernel, at most once a second.
+      auto now = std::chrono::steady_clock::now();
+      if (trim_due && now - last_trim >= std::chrono::seconds(1)) {
+        ::malloc_trim(0);
+        last_trim = now;
+        trim_due = false;
+      }
     } catch (const std::exception& e) {
       spdlog::error("snapshot build failed, keeping serial {}: {}", serial_, e.what());
     }

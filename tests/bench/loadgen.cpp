@@ -179,8 +179,10 @@ int main(int argc, char** argv) {
         latency_max_ns = std::max(latency_max_ns, latency);
         ++histogram[std::min<std::size_t>(static_cast<std::size_t>(latency / 1000), kHistogramUs)];
         std::uint8_t rcode = rx[i][3] & 0x0f;
-        if (rcode == 2) ++servfail;
-        else if (rcode != 0 && rcode != 3) ++other_errors;
+        if (rcode == 2)
+          ++servfail;
+        else if (rcode != 0 && rcode != 3)
+          ++other_errors;
       }
       if (static_cast<std::size_t>(got) < kBatch) return;
     }
