@@ -1,0 +1,171 @@
+"""Shared by the registry-side benchmarks (propagation.py, soak.py): a registry emulator loaded
+with APPS apps x INSTANCES, discodns following it pinned to core 0 with an admin port,
+tests/bench/loadgen on core 1, registry churn, and per-thread CPU accounting."""
+import os
+import random
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
+from client import Client, start_emulator, stop_emulator  # noqa: E402,F401
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import discodns_process  # noqa: E402
+
+BINARY = os.path.join(ROOT, "build/release/src/discodns")
+LOADGEN = os.path.join(ROOT, "build/release/tests/loadgen")
+
+
+class Setup:
+    """Emulator with apps x instances (svcN.bench, env dev, zone gd), discodns following it."""
+
+    def __init__(self, apps, instances, binary=BINARY):
+        self.apps, self.instances = apps, instances
+        self.emu, port = start_emulator(zone="gd", env="dev", time_factor=1)
+        self.work = tempfile.mkdtemp(prefix="discodns-bench-")
+        self.dns = None
+        try:
+            self.client = Client(port)
+            bulk = []
+            for app in range(apps):
+                for i in range(instances):
+                    n = app * instances + i
+                    bulk.append({"appid": f"svc{app}.bench", "env": "dev", "zone": "gd",
+                                 "hostname": f"h{i}", "status": 1,
+                                 "addrs": [f"grpc://10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}:9000"],
+                                 "metadata": {"weight": "10"}})
+            t = time.time()
+            self.client.bulk(bulk)
+            print(f"registry: {apps} apps x {instances} instances loaded in {time.time() - t:.1f} s")
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.admin_port = s.getsockname()[1]
+            config = os.path.join(self.work, "discodns.toml")
+            with open(config, "w") as f:
+                f.write(f'''[server]
+listen = ["127.0.0.1:0"]
+workers = 1
+[zone]
+domain = "example.com"
+file = "{ROOT}/zones/example.com.zone"
+[[registry]]
+region = "china"
+source = "discovery"
+nodes = ["127.0.0.1:{port}"]
+envs = ["dev"]
+reconcile_interval = "15s"
+[admin]
+listen = "127.0.0.1:{self.admin_port}"
+[log]
+level = "warn"
+''')
+            self.dns, self.port = discodns_process.start(binary, config,
+                                                         launcher=("taskset", "-c", "0"))
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(2)
+            deadline = time.time() + 60
+            while a_count(sock, self.port, "svc0.bench.dev.gd.china.example.com", 1) != instances:
+                if time.time() > deadline:
+                    raise SystemExit("discodns never synced")
+                time.sleep(0.1)
+            sock.close()
+            time.sleep(1)  # let every poll get parked
+            self.queries = os.path.join(self.work, "queries.txt")
+            with open(self.queries, "w") as f:
+                for app in range(apps):
+                    f.write(f"svc{app}.bench.dev.gd.china.example.com A\n")
+                    f.write(f"_grpc._tcp.svc{app}.bench.dev.gd.china.example.com SRV\n")
+                    f.write(f"nosuch{app}.bench.dev.gd.china.example.com A\n")
+        except BaseException:
+            self.close()
+            raise
+
+    def metric(self, name):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/metrics", timeout=5) as r:
+            m = re.search(rf"^{name} (\S+)", r.read().decode(), re.M)
+        return float(m.group(1))
+
+    def rss_mib(self):
+        with open(f"/proc/{self.dns.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+    def close(self):
+        if self.dns:
+            discodns_process.stop(self.dns)
+        stop_emulator(self.emu)
+
+
+def a_count(sock, port, name, qid):
+    """Number of A records for name (one UDP query, raw wire)."""
+    q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", 1, 1)
+    sock.sendto(q, ("127.0.0.1", port))
+    while True:
+        data = sock.recv(65535)
+        if struct.unpack(">H", data[:2])[0] == qid:
+            return struct.unpack(">H", data[6:8])[0]
+
+
+def loadgen(port, queries, seconds, *options, binary=LOADGEN):
+    """One loadgen run on core 1 (closed loop, 100 in flight, unless options say otherwise);
+    its figures as a dict of floats: qps, lost, servfail, p99_us, …"""
+    out = subprocess.run(["taskset", "-c", "1", binary, "--server", f"127.0.0.1:{port}",
+                          "--queries", queries, "--seconds", str(seconds),
+                          *(options or ("--window", "100"))],
+                         capture_output=True, text=True).stdout
+    return {k: float(v) for k, v in (kv.split("=") for kv in out.split())}
+
+
+def thread_cpu(pid):
+    """CPU seconds used so far by each thread of pid, summed by name (dd-query-N -> dd-query)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        name = re.sub(r"-\d+$", "", name)
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def cpu_since(before, after, seconds):
+    return ", ".join(f"{name} {100 * (after[name] - before.get(name, 0)) / seconds:.0f}%"
+                     for name in sorted(after) if after[name] - before.get(name, 0) > 0)
+
+
+def churn(client, apps, rate, stop):
+    """`rate` changes per second until stop is set: each tick registers a new instance on a
+    random app and cancels the one registered a second earlier, so every change is real
+    (nothing cancels out before discodns sees it) and the registry keeps its size."""
+    rnd = random.Random(2)
+    live = []
+    k = 0
+    start = time.perf_counter()
+    while not stop.is_set():
+        if len(live) >= rate // 2:
+            app, host = live.pop(0)
+            client.cancel(f"svc{app}.bench", host)
+        else:
+            app, host = rnd.randrange(apps), f"churn{k}"
+            client.register(f"svc{app}.bench", host, [f"grpc://172.17.{k >> 8 & 255}.{k & 255}:9000"])
+            live.append((app, host))
+        k += 1
+        ahead = start + k / rate - time.perf_counter()
+        if ahead > 0:
+            time.sleep(ahead)
+    return k
+
+
