@@ -1,6 +1,7 @@
 """Starting the real discodns binary for end-to-end tests and benchmarks: `--check-config`
 first, then `--config`, then wait (bounded) for the readiness line on stdout,
-`discodns ready udp=127.0.0.1:PORT[,...] tcp=...`."""
+`discodns ready udp=127.0.0.1:PORT[,...] tcp=...`. Also the registry snapshot documents the
+tests serve (discovery's /discovery/fetch/all shape)."""
 import re
 import signal
 import subprocess
@@ -37,3 +38,19 @@ def stop(proc, timeout=10):
         except subprocess.TimeoutExpired:
             proc.kill()
     return proc.wait(timeout=timeout)
+
+
+def instance(appid, host, addrs, renew_ns, weight="10", status=1, zone="gd", env="dev"):
+    """One instance as discovery's fetch/all lists it, region china, all timestamps renew_ns."""
+    return {"region": "china", "zone": zone, "env": env, "appid": appid, "hostname": host,
+            "addrs": addrs, "version": "v1", "metadata": {"weight": weight},
+            "status": status, "reg_timestamp": renew_ns, "up_timestamp": renew_ns,
+            "renew_timestamp": renew_ns, "dirty_timestamp": renew_ns, "latest_timestamp": renew_ns}
+
+
+def fetch_all_document(instances):
+    """The /discovery/fetch/all answer listing `instances`, grouped by appid."""
+    data = {}
+    for inst in instances:
+        data.setdefault(inst["appid"], []).append(inst)
+    return {"code": 0, "message": "0", "ttl": 1, "data": data}

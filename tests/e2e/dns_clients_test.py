@@ -28,24 +28,16 @@ BIG = "big.app.dev.gd.china.example.com"
 
 
 def registry_document(now_ns):
-    data = {}
+    def inst(appid, host, addrs, weight="10"):
+        return discodns_process.instance(appid, host, addrs, now_ns, weight)
 
-    def inst(appid, host, addrs, weight="10", status=1, zone="gd", env="dev", renew=now_ns):
-        return {"region": "china", "zone": zone, "env": env, "appid": appid, "hostname": host,
-                "addrs": addrs, "version": "v1", "metadata": {"weight": weight},
-                "status": status, "reg_timestamp": renew, "up_timestamp": renew,
-                "renew_timestamp": renew, "dirty_timestamp": renew, "latest_timestamp": renew}
-
-    data["goim.comet"] = [
+    return discodns_process.fetch_all_document([
         inst("goim.comet", "comet-1", ["grpc://10.0.0.11:3109", "http://10.0.0.11:3111"], "10"),
         inst("goim.comet", "comet-2", ["grpc://10.0.0.12:3109,http://10.0.0.12:3111"], "20"),
         inst("goim.comet", "comet-3", ["grpc://[fd00::13]:3109"], "30"),
-    ]
-    data["big.app"] = [
-        inst("big.app", f"big-{i}", [f"grpc://10.9.{i // 250}.{i % 250 + 1}:{9000 + i}"])
-        for i in range(80)
-    ]
-    return {"code": 0, "message": "0", "ttl": 1, "data": data}
+        *(inst("big.app", f"big-{i}", [f"grpc://10.9.{i // 250}.{i % 250 + 1}:{9000 + i}"])
+          for i in range(80)),
+    ])
 
 
 class Server:

@@ -38,18 +38,14 @@ MISSING = "nosuch.dev.gd.china.example.com"
 
 
 def registry_document(now_ns):
-    def inst(appid, host, addrs, weight):
-        return {"region": "china", "zone": "gd", "env": "dev", "appid": appid, "hostname": host,
-                "addrs": addrs, "version": "v1", "metadata": {"weight": weight},
-                "status": 1, "reg_timestamp": now_ns, "up_timestamp": now_ns,
-                "renew_timestamp": now_ns, "dirty_timestamp": now_ns, "latest_timestamp": now_ns}
+    def inst(host, addrs, weight):
+        return discodns_process.instance("goim.comet", host, addrs, now_ns, weight)
 
-    data = {"goim.comet": [
-        inst("goim.comet", "comet-1", ["grpc://10.0.0.11:3109", "http://10.0.0.11:3111"], "10"),
-        inst("goim.comet", "comet-2", ["grpc://10.0.0.12:3109", "http://10.0.0.12:3111"], "20"),
-        inst("goim.comet", "comet-3", ["grpc://[fd00::13]:3109"], "30"),
-    ]}
-    return {"code": 0, "message": "0", "ttl": 1, "data": data}
+    return discodns_process.fetch_all_document([
+        inst("comet-1", ["grpc://10.0.0.11:3109", "http://10.0.0.11:3111"], "10"),
+        inst("comet-2", ["grpc://10.0.0.12:3109", "http://10.0.0.12:3111"], "20"),
+        inst("comet-3", ["grpc://[fd00::13]:3109"], "30"),
+    ])
 
 
 def run(args, timeout=20):

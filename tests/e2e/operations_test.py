@@ -28,11 +28,8 @@ SOURCE = None
 
 
 def registry(now_ns):
-    inst = {"region": "china", "zone": "gd", "env": "dev", "appid": "goim.comet",
-            "hostname": "comet-1", "addrs": ["grpc://10.0.0.11:3109"], "version": "v1",
-            "metadata": {"weight": "10"}, "status": 1, "renew_timestamp": now_ns,
-            "latest_timestamp": now_ns}
-    return {"code": 0, "message": "0", "ttl": 1, "data": {"goim.comet": [inst]}}
+    return discodns_process.fetch_all_document([
+        discodns_process.instance("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"], now_ns)])
 
 
 def free_port():
