@@ -42,6 +42,8 @@ struct TcpServer::Shared {
 };
 
 class TcpServer::Session : public std::enable_shared_from_this<Session> {
+  using Clock = asio::steady_timer::clock_type;
+
  public:
   Session(Worker& worker, tcp::socket socket, std::shared_ptr<Shared> shared)
       : worker_(worker),
@@ -62,8 +64,13 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // The idle timeout bounds the wait for a whole query, not for each segment: a timer re-armed
+  // on every byte would let a client trickling one byte a second hold a connection slot for
+  // hours (slowloris). Between queries it starts when the wait starts; for a partial query,
+  // when its first bytes arrived.
   void read() {
-    arm(shared_->options.idle_timeout);
+    if (in_len_ == 0) message_deadline_ = Clock::now() + shared_->options.idle_timeout;
+    arm_at(message_deadline_);
     socket_.async_read_some(
         asio::buffer(in_.get() + in_len_, kInSize - in_len_),
         [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
@@ -126,6 +133,8 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
     if (pos > 0) {
       std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
       in_len_ -= pos;
+      // What is left began in this read: the next query's deadline starts now.
+      if (in_len_ > 0) message_deadline_ = Clock::now() + shared_->options.idle_timeout;
     }
     close_after_write_ = bad;
     if (out_len_ > 0) return write();
@@ -152,8 +161,10 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
     return length < kMinMessage || in_len_ - kFrameHeader >= length;
   }
 
-  void arm(std::chrono::milliseconds timeout) {
-    timer_.expires_after(timeout);
+  void arm(std::chrono::milliseconds timeout) { arm_at(Clock::now() + timeout); }
+
+  void arm_at(Clock::time_point deadline) {
+    timer_.expires_at(deadline);
     timer_.async_wait([self = shared_from_this()](const error_code& ec) {
       // A re-armed timer's old wait may already be queued with success: check the expiry.
       if (!ec && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
@@ -198,6 +209,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<std::uint8_t[]> in_;
   std::size_t in_len_ = 0;
+  Clock::time_point message_deadline_{};  // the query being read must be complete by then
   std::unique_ptr<std::uint8_t[]> out_;
   std::size_t out_len_ = 0;
   bool close_after_write_ = false;
