@@ -1,16 +1,12 @@
 #include "common/thread_priority.hpp"
 
 #include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 namespace discodns::common {
 
 bool make_current_thread_background() {
-  sched_param param{};
-  param.sched_priority = 0;
-  if (::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &param) == 0) return true;
   // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value only.
   return ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice) == 0;
 }

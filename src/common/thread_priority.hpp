@@ -1,17 +1,16 @@
-// Queries first. The threads that follow the registry and build snapshots run under Linux's
-// SCHED_IDLE policy: when a core has spare time they run at full speed, but they never preempt
-// a query worker when they wake (as a nice-19 thread still would, for a slice of up to a few
-// ms: enough to overflow a busy socket's queue), and a saturated worker keeps ~99.7 % of its
-// core (SCHED_IDLE weighs 3 against 1024) while registry changes still flow, batched into
-// fewer snapshot builds. Falls back to nice 19 where SCHED_IDLE is refused.
+// Queries first, gently. The threads that follow the registry and build snapshots run at nice 5:
+// on a contended core a query worker outweighs each of them three to one (CFS weights 1024 and
+// 335), yet they are never starved, by our workers or by anything else on the host (SCHED_IDLE
+// or nice 19 were tried: a busy neighbour process then held registry updates back for seconds).
+// What bounds their CPU is the update loop's own rest after each build (daemon.cpp).
 #pragma once
 
 namespace discodns::common {
 
-inline constexpr int kBackgroundNice = 19;
+inline constexpr int kBackgroundNice = 5;
 
-// Moves the calling thread to SCHED_IDLE, else to kBackgroundNice (Linux: per thread). Best
-// effort: returns false if the kernel refused both.
+// Sets the calling thread's nice value to kBackgroundNice (Linux: per thread). Best effort:
+// returns false if the kernel refused.
 bool make_current_thread_background();
 
 // Names the calling thread for top -H, perf and /proc/PID/task/*/comm (at most 15 bytes).
