@@ -1,5 +1,7 @@
 #include "catalog/ttl_policy.hpp"
 
+#include <algorithm>
+
 namespace discodns::catalog {
 
 TtlPolicy TtlPolicy::from_config(const config::TtlConfig& ttl) {
@@ -15,7 +17,8 @@ TtlPolicy TtlPolicy::from_config(const config::TtlConfig& ttl) {
 
 std::uint32_t instance_ttl(common::Nanos renew_ns, common::Nanos now_ns, const TtlPolicy& p) {
   if (is_late(renew_ns, now_ns, p)) return p.min_s;
-  common::Nanos left = renew_ns + p.renew_interval_ns - now_ns;
+  // Not late bounds renew_ns from below; a renew in the future counts as now (no overflow).
+  common::Nanos left = std::min(renew_ns, now_ns) + p.renew_interval_ns - now_ns;
   if (left <= 0) return p.min_s;
   common::Nanos seconds = left / common::kNanosPerSecond;
   if (seconds < p.min_s) return p.min_s;

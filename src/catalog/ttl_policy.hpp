@@ -26,7 +26,8 @@ std::uint32_t instance_ttl(common::Nanos renew_ns, common::Nanos now_ns, const T
 
 // Late: no renew for longer than renew_interval + late_grace.
 inline bool is_late(common::Nanos renew_ns, common::Nanos now_ns, const TtlPolicy& p) {
-  return now_ns - renew_ns > p.renew_interval_ns + p.late_grace_ns;
+  // Compared without subtracting first: a registry's renew_timestamp may be any int64.
+  return renew_ns < now_ns - (p.renew_interval_ns + p.late_grace_ns);
 }
 
 }  // namespace discodns::catalog

@@ -271,6 +271,36 @@ class Decoder {
   RegistryData data_;
 };
 
+// Discovery's answers nest five levels at most (envelope, data, app, instance list,
+// instance, metadata); this leaves room and refuses "[[[[…" before the parser spends ~25 bytes
+// of heap per level on it (a 60 MiB answer of brackets would take 1.5 GB).
+constexpr int kMaxNesting = 32;
+
+// Nesting depth of arrays and objects outside strings; stops counting past `limit`.
+int nesting_depth(std::string_view json, int limit) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 common::Result<bool> parse(std::string_view json, rapidjson::Document& doc) {
   if (json.size() > kMaxDocumentSize) {
     return common::Error{"document of " + std::to_string(json.size()) +
@@ -278,6 +308,9 @@ common::Result<bool> parse(std::string_view json, rapidjson::Document& doc) {
                          " bytes"};
   }
   if (json.empty()) return common::Error{"empty document"};
+  if (nesting_depth(json, kMaxNesting) > kMaxNesting) {
+    return common::Error{"JSON nested deeper than " + std::to_string(kMaxNesting) + " levels"};
+  }
   // Iterative parsing: nesting depth costs heap, not stack, so "[[[[..." cannot overflow it.
   // Go's encoding/json always writes valid UTF-8; anything else is not a registry answer.
   doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(json.data(),

@@ -26,8 +26,12 @@ constexpr milliseconds kBackoffMax{10'000};  // a recovered registry is used aga
 constexpr milliseconds kLoopTick{100};
 // Changes closer together than this are delivered together: an isolated change goes out at
 // once, a burst (a deploy restarting hundreds of instances) costs one snapshot build per
-// interval instead of one per poll answer, so the query workers keep their CPU.
+// interval instead of one per poll answer, so the query workers keep their CPU. Copying the
+// data out is O(instances), so the interval also stretches to kPublishRestFactor times the
+// last copy: with 100k apps, the ~1,500 polls that answer at once after a full fetch are
+// merged in a few copies rather than one each.
 constexpr milliseconds kPublishInterval{20};
+constexpr int kPublishRestFactor = 4;
 // Histogram buckets (seconds). A long poll is held up to 30 s; a reconcile should be quick.
 const std::vector<double> kPollBounds{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 35, 45};
 const std::vector<double> kReconcileBounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -100,7 +104,7 @@ struct DiscoverySource::Impl {
   std::uint64_t fetch_id = 0;  // in-flight fetch/all, 0 = none
   Steady::time_point fetch_sent{};
   bool publish_pending = false;
-  Steady::time_point last_publish{};
+  Steady::time_point next_publish{};
   std::uint64_t nodes_id = 0;
   std::map<std::pair<std::string, std::size_t>, std::uint64_t> polls;  // (env, chunk) -> id
   Steady::time_point next_reconcile{};
@@ -113,12 +117,11 @@ struct DiscoverySource::Impl {
       schedule(Steady::now());
       milliseconds wait = kLoopTick;
       if (publish_pending) {
-        auto until =
-            std::chrono::ceil<milliseconds>(last_publish + kPublishInterval - Steady::now());
+        auto until = std::chrono::ceil<milliseconds>(next_publish - Steady::now());
         wait = std::clamp(until, milliseconds(0), kLoopTick);
       }
       http.poll(wait);
-      if (publish_pending && Steady::now() >= last_publish + kPublishInterval) publish_now();
+      if (publish_pending && Steady::now() >= next_publish) publish_now();
       check_stale(Steady::now());
     }
     http.cancel_all();
@@ -216,6 +219,7 @@ struct DiscoverySource::Impl {
 
   void on_fetch_all(HttpResponse r) {
     fetch_id = 0;
+    if (stopping.load()) return;
     if (!r.transport_ok) return failed("fetch_all", "transport_error", r.error);
     if (r.status != 200)
       return failed("fetch_all", "http_error", "HTTP " + std::to_string(r.status));
@@ -250,6 +254,7 @@ struct DiscoverySource::Impl {
   }
 
   void on_poll(const std::string& env, HttpResponse r) {
+    if (stopping.load()) return;  // many answers may be queued: stop() must not wait for all
     if (!r.transport_ok) return failed("polls", "transport_error", r.error);
     if (r.status != 200) return failed("polls", "http_error", "HTTP " + std::to_string(r.status));
     auto decoded = decode_polls(r.body);
@@ -380,12 +385,21 @@ struct DiscoverySource::Impl {
   // New data to deliver: now, or at the end of the current publish interval.
   void publish() {
     publish_pending = true;
-    if (Steady::now() >= last_publish + kPublishInterval) publish_now();
+    if (Steady::now() >= next_publish) publish_now();
   }
 
   void publish_now() {
     publish_pending = false;
-    last_publish = Steady::now();
+    auto started = Steady::now();
+    struct Rest {  // however publish_now returns
+      Steady::time_point started;
+      Steady::time_point& next;
+      ~Rest() {
+        auto took = Steady::now() - started;
+        next =
+            Steady::now() + std::max<Steady::duration>(kPublishInterval, kPublishRestFactor * took);
+      }
+    } rest{started, next_publish};
     auto data = std::make_shared<RegistryData>();
     std::size_t count = 0;
     for (const auto& [key, entry] : apps)

@@ -13,11 +13,18 @@ struct HttpClient::Transfer {
   curl_slist* headers = nullptr;
   std::size_t max_body = 0;
   bool too_large = false;
+  // The client's budget across every transfer: a cap per answer alone would let many long
+  // polls answering at once hold max_body each.
+  std::size_t* buffered_total = nullptr;
+  std::size_t max_total = 0;
+  std::size_t counted = 0;  // this transfer's share of *buffered_total
+  bool over_budget = false;
   HttpResponse response;
   Callback done;
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
+    *buffered_total -= counted;
     if (headers != nullptr) curl_slist_free_all(headers);
     if (easy != nullptr) curl_easy_cleanup(easy);
   }
@@ -29,7 +36,13 @@ struct HttpClient::Transfer {
       t->too_large = true;
       return 0;  // aborts the transfer: an endless or huge body never fills memory
     }
+    if (*t->buffered_total + n > t->max_total) {
+      t->over_budget = true;
+      return 0;
+    }
     t->response.body.append(data, n);
+    t->counted += n;
+    *t->buffered_total += n;
     return n;
   }
 };
@@ -58,6 +71,8 @@ std::uint64_t HttpClient::submit(HttpRequest request, Callback done) {
   t->id = next_id_++;
   t->easy = curl_easy_init();
   t->max_body = request.max_body;
+  t->buffered_total = &buffered_;
+  t->max_total = kMaxBufferedTotal;
   t->done = std::move(done);
   for (const auto& h : request.headers)
     t->headers = curl_slist_append(t->headers, h.c_str());
@@ -108,8 +123,10 @@ void HttpClient::poll(std::chrono::milliseconds wait) {
     CURLcode code = msg->data.result;
     r.transport_ok = code == CURLE_OK;
     if (!r.transport_ok) {
-      r.error = t->too_large ? "answer larger than " + std::to_string(t->max_body) + " bytes"
-                             : (t->error[0] != 0 ? t->error : curl_easy_strerror(code));
+      r.error = t->too_large     ? "answer larger than " + std::to_string(t->max_body) + " bytes"
+                : t->over_budget ? "answers in flight exceed " + std::to_string(kMaxBufferedTotal) +
+                                       " bytes together"
+                                 : (t->error[0] != 0 ? t->error : curl_easy_strerror(code));
       r.body.clear();
     }
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);

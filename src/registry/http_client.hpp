@@ -1,6 +1,7 @@
 // HttpClient: libcurl's multi interface driven by one thread (the registry thread). Every
-// transfer has a connect timeout, a total timeout and a body-size cap, so a slow, stalled or
-// endless registry can never hold the thread or its memory. Connections are kept alive and
+// transfer has a connect timeout, a total timeout and a body-size cap, and all bodies being
+// received share one budget (kMaxBufferedTotal), so a slow, stalled, endless or huge registry
+// can never hold the thread or more than that much memory. Connections are kept alive and
 // reused between requests to the same node.
 #pragma once
 
@@ -32,6 +33,10 @@ struct HttpResponse {
 
 class HttpClient {
  public:
+  // Bytes of answers being received by all transfers together; one that would go past it is
+  // aborted ("answers in flight exceed …").
+  static constexpr std::size_t kMaxBufferedTotal = 128u << 20;
+
   using Callback = std::function<void(HttpResponse)>;
 
   HttpClient();
@@ -56,6 +61,7 @@ class HttpClient {
   struct Transfer;
   void* multi_;
   std::uint64_t next_id_ = 1;
+  std::size_t buffered_ = 0;  // bodies held by transfers in flight
   std::map<void*, std::unique_ptr<Transfer>> transfers_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace discodns::catalog {
 namespace {
 
@@ -26,6 +28,16 @@ TEST(TtlPolicy, LateAfterIntervalPlusGrace) {
   EXPECT_FALSE(is_late(kNow - 35 * kS, kNow, p));
   EXPECT_TRUE(is_late(kNow - 35 * kS - 1, kNow, p));
   EXPECT_EQ(instance_ttl(kNow - 600 * kS, kNow, p), 1u);
+}
+
+TEST(TtlPolicy, ExtremeRenewTimestampsDoNotOverflow) {
+  TtlPolicy p;
+  constexpr auto kMin = std::numeric_limits<common::Nanos>::min();
+  constexpr auto kMax = std::numeric_limits<common::Nanos>::max();
+  EXPECT_TRUE(is_late(kMin, kNow, p));
+  EXPECT_EQ(instance_ttl(kMin, kNow, p), 1u);
+  EXPECT_FALSE(is_late(kMax, kNow, p));
+  EXPECT_EQ(instance_ttl(kMax, kNow, p), 30u);  // a renew in the future counts as now
 }
 
 TEST(TtlPolicy, ClampsToConfiguredBounds) {
