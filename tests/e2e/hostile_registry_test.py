@@ -54,7 +54,10 @@ FETCH_TIMEOUT = 10.0              # src/registry/discovery_source.cpp kFetchTime
 # costs about 3 x 64 MiB at its peak, by design: the body string doubles its capacity (60 ->
 # 120 MiB, the old buffer copied into the new one), and malloc keeps ~64 MiB of freed arena
 # afterwards (measured: +191 MiB peak, +63 MiB settled, stable over repeated answers).
-RSS_BOUND = 256 * MiB
+# Sanitizer builds hold far more memory (ASan's shadow and quarantine): their test presets set
+# DISCODNS_TEST_RSS_SCALE so the bounds scale instead of the test being skipped.
+RSS_SCALE = float(os.environ.get("DISCODNS_TEST_RSS_SCALE", "1"))  # > 1: sanitizer build
+RSS_BOUND = int(256 * MiB * RSS_SCALE)
 DOMAIN = "example.com"
 REGION = "china"
 APP = "goim.comet"
@@ -1035,17 +1038,18 @@ class Scale(HostileCase):
         stop_seconds = time.monotonic() - stopped
         report(f"100k appids: SIGTERM -> exit {code} after {stop_seconds:.1f} s")
         with self.subTest("memory"):
-            self.assertLess(peak, 1024 * MiB, "RSS for 100k instances")
+            self.assertLess(peak, 1024 * MiB * RSS_SCALE, "RSS for 100k instances")
         with self.subTest("reconcile"):
+            if RSS_SCALE > 1:
+                self.skipTest("a sanitizer build is too slow for this rate check")
             self.assertGreaterEqual(
                 reconciled, 2, f"{reconciled:.0f} reconciles in {watch} s with "
                 "reconcile_interval 2s: the registry thread is busy with the poll answers "
-                "(each one republishes all 100k instances: O(appids^2 / 64) work after every "
-                "full fetch)")
+                "(each one used to republish all 100k instances; publishes now rest 4x "
+                "their own cost)")
         with self.subTest("stop"):
-            # How long the stop takes depends on how many poll answers curl has completed in
-            # the batch being processed: 0.6 s to more than 30 s with the builds of
-            # 2026-11-25, from the same cause as the reconcile starvation above.
+            # Hundreds of poll answers may be queued in one curl batch when SIGTERM comes: the
+            # source skips them once stopping (before that fix: 0.6 s to more than 30 s).
             self.assertEqual(code, 0, f"no exit {stop_seconds:.0f} s after SIGTERM: the stop "
                              "waits until every poll answer already received is processed "
                              "(DiscoverySource::stop joins a thread that checks `stopping` only "
