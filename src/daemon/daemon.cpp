@@ -375,7 +375,7 @@ void Daemon::update_loop() {
       save_state(false);
       // A build frees the previous snapshot and registry copy (once the workers let go of
       // it): hand that memory back to the kernel, at most once a second.
-      auto now = std::chrono::steady_clock::now();
+      auto now = Steady::now();
       if (trim_due && now - last_trim >= std::chrono::seconds(1)) {
         ::malloc_trim(0);
         last_trim = now;

@@ -391,15 +391,6 @@ struct DiscoverySource::Impl {
   void publish_now() {
     publish_pending = false;
     auto started = Steady::now();
-    struct Rest {  // however publish_now returns
-      Steady::time_point started;
-      Steady::time_point& next;
-      ~Rest() {
-        auto took = Steady::now() - started;
-        next =
-            Steady::now() + std::max<Steady::duration>(kPublishInterval, kPublishRestFactor * took);
-      }
-    } rest{started, next_publish};
     auto data = std::make_shared<RegistryData>();
     std::size_t count = 0;
     for (const auto& [key, entry] : apps)
@@ -411,7 +402,11 @@ struct DiscoverySource::Impl {
       for (const auto& inst : entry.instances)
         data->instances.push_back(inst);
     }
-    if (published && *published == *data) return;
+    bool same = published && *published == *data;
+    auto took = Steady::now() - started;
+    next_publish =
+        Steady::now() + std::max<Steady::duration>(kPublishInterval, kPublishRestFactor * took);
+    if (same) return;
     published = std::move(data);
     deliver(published);
   }
