@@ -108,8 +108,6 @@ void Daemon::start() {
       if (s->file) s->file->start();
       if (s->discovery) s->discovery->start();
     }
-    start_admin();
-
     server::ServerOptions options = server::options_from_config(config_);
     options.limits.cookie_secret = random_secret();
     if (auto inherited = server::take_inherited_sockets()) {
@@ -121,6 +119,9 @@ void Daemon::start() {
     }
     server_ = std::make_unique<server::Server>(options, store_, clock_);
     server_->start();
+    // After server_ is set: the admin thread reads it (metrics), and starting the thread here
+    // is what orders that read after this write.
+    start_admin();
   } catch (...) {
     stop();
     throw;

@@ -80,7 +80,7 @@ def qps_under_churn(setup, rate, seconds):
           f"{rebuilt:.0f} snapshots built")
     print(f"  discodns CPU by thread (% of one core), idle: {cpu_since(cpu0, cpu1, seconds)}")
     print(f"  discodns CPU by thread (% of one core), churn: {cpu_since(cpu2, cpu3, seconds)}")
-    print(f"  registry emulator CPU during churn (shares the 2 cores, unpinned): "
+    print(f"  registry emulator CPU during churn (on core 1, with the load generator): "
           f"{100 * (sum(emu3.values()) - sum(emu2.values())) / seconds:.0f}%")
 
 
