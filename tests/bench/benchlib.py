@@ -48,28 +48,12 @@ class Setup:
             t = time.time()
             self.client.bulk(bulk)
             print(f"registry: {apps} apps x {instances} instances loaded in {time.time() - t:.1f} s")
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                self.admin_port = s.getsockname()[1]
+            self.admin_port = discodns_process.free_port()
             config = os.path.join(self.work, "discodns.toml")
-            with open(config, "w") as f:
-                f.write(f'''[server]
-listen = ["127.0.0.1:0"]
-workers = 1
-[zone]
-domain = "example.com"
-file = "{ROOT}/zones/example.com.zone"
-[[registry]]
-region = "china"
-source = "discovery"
-nodes = ["127.0.0.1:{port}"]
-envs = ["dev"]
-reconcile_interval = "15s"
-[admin]
-listen = "127.0.0.1:{self.admin_port}"
-[log]
-level = "warn"
-''')
+            discodns_process.write_discovery_config(
+                config, f"{ROOT}/zones/example.com.zone", [f"127.0.0.1:{port}"],
+                self.admin_port, level="warn",
+                registry_extra='envs = ["dev"]\nreconcile_interval = "15s"')
             self.dns, self.port = discodns_process.start(binary, config,
                                                          launcher=("taskset", "-c", "0"))
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -4,6 +4,7 @@ first, then `--config`, then wait (bounded) for the readiness line on stdout,
 tests serve (discovery's /discovery/fetch/all shape)."""
 import re
 import signal
+import socket
 import subprocess
 
 READY = re.compile(r"ready udp=127\.0\.0\.1:(\d+)")
@@ -54,3 +55,34 @@ def fetch_all_document(instances):
     for inst in instances:
         data.setdefault(inst["appid"], []).append(inst)
     return {"code": 0, "message": "0", "ttl": 1, "data": data}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (for [admin] listen)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_discovery_config(path, zone_file, nodes, admin_port, registry_extra="", extra="",
+                           level="info"):
+    """A config for one worker on 127.0.0.1:0 serving example.com, following the discovery
+    nodes ("host:port") as region "china", with the admin HTTP on admin_port. registry_extra:
+    more lines of the [[registry]] table; extra: more tables."""
+    with open(path, "w") as f:
+        f.write(f'''[server]
+listen = ["127.0.0.1:0"]
+workers = 1
+[zone]
+domain = "example.com"
+file = "{zone_file}"
+[[registry]]
+region = "china"
+source = "discovery"
+nodes = [{", ".join(f'"{n}"' for n in nodes)}]
+{registry_extra}
+[admin]
+listen = "127.0.0.1:{admin_port}"
+[log]
+level = "{level}"
+{extra}''')

@@ -77,12 +77,6 @@ def registry(now_ns):
     return {"code": 0, "message": "0", "ttl": 1, "data": {APP: instances}}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def recv_exact(sock, n, deadline):
     """n bytes, or None on EOF / reset; socket.timeout past the deadline."""
     data = b""
@@ -138,7 +132,7 @@ class Server(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="discodns-hostile-clients-")
         with open(os.path.join(cls.dir, "registry.json"), "w") as f:
             json.dump(registry(time.time_ns()), f)
-        cls.admin_port = free_port()
+        cls.admin_port = discodns_process.free_port()
         cls.config = os.path.join(cls.dir, "discodns.toml")
         zone = os.path.join(SOURCE, "zones", "example.com.zone")
         with open(cls.config, "w") as f:

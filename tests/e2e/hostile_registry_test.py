@@ -459,27 +459,11 @@ def reset(h):
 
 class Discodns:
     def __init__(self, workdir, registry_port, reconcile="1s"):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.admin_port = s.getsockname()[1]
+        self.admin_port = discodns_process.free_port()
         self.config = os.path.join(workdir, "discodns.toml")
-        with open(self.config, "w") as f:
-            f.write(f'''[server]
-listen = ["127.0.0.1:0"]
-workers = 1
-[zone]
-domain = "{DOMAIN}"
-file = "{SOURCE}/zones/example.com.zone"
-[[registry]]
-region = "{REGION}"
-source = "discovery"
-nodes = ["127.0.0.1:{registry_port}"]
-reconcile_interval = "{reconcile}"
-[admin]
-listen = "127.0.0.1:{self.admin_port}"
-[log]
-level = "info"
-''')
+        discodns_process.write_discovery_config(
+            self.config, f"{SOURCE}/zones/example.com.zone", [f"127.0.0.1:{registry_port}"],
+            self.admin_port, registry_extra=f'reconcile_interval = "{reconcile}"')
         self.log_path = os.path.join(workdir, "discodns.log")
         self.log = open(self.log_path, "w")
         try:

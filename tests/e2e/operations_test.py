@@ -32,12 +32,6 @@ def registry(now_ns):
         discodns_process.instance("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"], now_ns)])
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Base(unittest.TestCase):
     EXTRA = ""
     LAUNCHER = ()
@@ -47,7 +41,7 @@ class Base(unittest.TestCase):
         with open(os.path.join(self.dir, "registry.json"), "w") as f:
             json.dump(registry(time.time_ns()), f)
         shutil.copy(os.path.join(SOURCE, "zones", "example.com.zone"), self.dir)
-        self.admin_port = free_port()
+        self.admin_port = discodns_process.free_port()
         self.config = os.path.join(self.dir, "discodns.toml")
         self.write_config(self.EXTRA)
         self.notify_path = os.path.join(self.dir, "notify.sock")

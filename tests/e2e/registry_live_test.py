@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,30 +27,13 @@ NAME = "goim.comet.dev.gd.china.example.com"
 
 class Discodns:
     def __init__(self, nodes, workdir, max_stale="1h", reconcile="1s"):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.admin_port = s.getsockname()[1]
+        self.admin_port = discodns_process.free_port()
         self.config = os.path.join(workdir, "discodns.toml")
-        with open(self.config, "w") as f:
-            f.write(f'''[server]
-listen = ["127.0.0.1:0"]
-workers = 1
-[zone]
-domain = "example.com"
-file = "{SOURCE}/zones/example.com.zone"
-[ttl]
-max_stale = "{max_stale}"
-[[registry]]
-region = "china"
-source = "discovery"
-nodes = [{", ".join('"127.0.0.1:%d"' % n for n in nodes)}]
-reconcile_interval = "{reconcile}"
-state_file = "{workdir}/state.json"
-[admin]
-listen = "127.0.0.1:{self.admin_port}"
-[log]
-level = "debug"
-''')
+        discodns_process.write_discovery_config(
+            self.config, f"{SOURCE}/zones/example.com.zone", [f"127.0.0.1:{n}" for n in nodes],
+            self.admin_port, level="debug",
+            registry_extra=f'reconcile_interval = "{reconcile}"\nstate_file = "{workdir}/state.json"',
+            extra=f'[ttl]\nmax_stale = "{max_stale}"\n')
         self.log = open(os.path.join(workdir, "discodns.log"), "w")
         try:
             self.proc, port = discodns_process.start(BINARY, self.config, stderr=self.log)
