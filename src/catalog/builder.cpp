@@ -12,7 +12,6 @@
 #include <unordered_map>
 
 #include "catalog/labels.hpp"
-#include "common/siphash.hpp"
 #include "wire/bytes.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
@@ -127,45 +126,6 @@ std::optional<std::string> service_name(const registry::Instance& inst,
   return name;
 }
 
-// 128 bits of SipHash over every field a block is built from. Runs for every service on every
-// build (that is how an unchanged one is found), so it reuses one buffer and hashes once.
-std::array<std::uint64_t, 2> digest_of(std::span<const registry::Instance> group) {
-  thread_local std::string buf;
-  buf.clear();
-  auto add = [&](std::string_view s) {
-    std::uint32_t n = static_cast<std::uint32_t>(s.size());
-    buf.append(reinterpret_cast<const char*>(&n), sizeof n);
-    buf.append(s);
-  };
-  auto add_int = [&](std::int64_t v) { buf.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  for (const auto& inst : group) {
-    add(inst.appid);
-    add(inst.env);
-    add(inst.zone);
-    add(inst.region);
-    add(inst.hostname);
-    add(inst.version);
-    add_int(static_cast<std::int64_t>(inst.status));
-    add_int(inst.weight);
-    add_int(inst.renew_ns);
-    add_int(static_cast<std::int64_t>(inst.endpoints.size()));
-    for (const auto& ep : inst.endpoints) {
-      add(ep.scheme);
-      add(ep.host);
-      add_int(ep.port);
-    }
-    add_int(static_cast<std::int64_t>(inst.metadata.size()));
-    for (const auto& [k, v] : inst.metadata) {
-      add(k);
-      add(v);
-    }
-  }
-  static const std::array<std::uint8_t, 16> kKey = {1, 2,  3,  4,  5,  6,  7,  8,
-                                                    9, 10, 11, 12, 13, 14, 15, 16};
-  return common::siphash24_128(kKey,
-                               {reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size()});
-}
-
 // Pending nodes -> a Block with names in a stable order (equal inputs, equal bytes).
 std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
   auto block = std::make_shared<Block>();
@@ -219,23 +179,35 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
   return block;
 }
 
+// Calls f(group) for each run of instances with the same zone (instances are sorted by
+// zone, hostname): one service each.
+template <class F>
+void for_each_zone(const registry::AppInstances& instances, F&& f) {
+  for (std::size_t begin = 0; begin < instances.size();) {
+    std::size_t end = begin + 1;
+    while (end < instances.size() && instances[end].zone == instances[begin].zone)
+      ++end;
+    f(std::span(instances.data() + begin, end - begin));
+    begin = end;
+  }
+}
+
 class Builder {
  public:
   Builder(const BuildInput& input, BuildStats& stats) : in_(input), stats_(stats) {}
 
+  // An incremental build when the previous snapshot was built from the same zone and regions;
+  // otherwise, or when a change touches a name two services compete for, a full one.
   std::shared_ptr<const Snapshot> run() {
-    snap_ = std::make_shared<Snapshot>();
-    const StaticZone& zone = *in_.zone;
-    snap_->apex = zone.apex;
-    snap_->serial = in_.serial;
-    snap_->built_ns = in_.built_ns;
-    snap_->ttl = in_.ttl;
-    snap_->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
-    add_zone_block();
-    collect_groups();
-    add_service_blocks();
-    add_empty_non_terminals();
-    stats_.names += snap_->zone->nodes.size() + snap_->empty_names.size();
+    start();
+    if (!incremental()) {
+      start();  // drop what an abandoned incremental attempt did
+      full();
+    }
+    build_pending();
+    snap_->counts.services = snap_->services.size();
+    snap_->counts.names += snap_->zone->nodes.size() + snap_->empty_names.size();
+    static_cast<ServedCounts&>(stats_) = snap_->counts;
     return snap_;
   }
 
@@ -243,9 +215,253 @@ class Builder {
   struct Group {
     std::string name;
     std::uint16_t region;
+    const registry::AppKey* app;
     std::span<const registry::Instance> instances;
-    std::array<std::uint64_t, 2> digest;
   };
+
+  // A new snapshot with the zone block, the regions' state and no services yet.
+  void start() {
+    snap_ = std::make_shared<Snapshot>();
+    pending_.clear();
+    dirty_parents_.clear();
+    suffixes_.clear();
+    incremental_ = false;
+    stats_ = {};
+    const StaticZone& zone = *in_.zone;
+    snap_->apex = zone.apex;
+    snap_->serial = in_.serial;
+    snap_->built_ns = in_.built_ns;
+    snap_->ttl = in_.ttl;
+    snap_->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
+    snap_->zone_source = in_.zone;
+    add_zone_block();
+    for (const RegionData& region : in_.regions) {
+      RegionState state;
+      state.label = region.region;
+      state.last_good_ns = region.last_good_ns;
+      state.stale = region.stale;
+      bool served = region.data && key_label(region.region);
+      // File sources are served as of their newest renew time (README "TTLs").
+      if (served && region.frozen_time) {
+        region.data->for_each_app([&](const registry::AppKey&, const auto& instances) {
+          for (const auto& inst : instances)
+            state.frozen_now_ns = std::max(state.frozen_now_ns, inst.renew_ns);
+        });
+      }
+      snap_->regions.push_back(std::move(state));
+      snap_->sources.push_back(served ? region.data : nullptr);
+      suffixes_.push_back(served ? wire::wire_label(*key_label(region.region)) + zone.apex : "");
+    }
+  }
+
+  void full() {
+    for (const auto& name : snap_->zone->names)
+      add_ancestors(name);
+    for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
+      if (!snap_->sources[r]) continue;
+      // In (appid, env, zone) order: of two services with one name, the first one wins.
+      for (const auto& [app, instances] : snap_->sources[r]->sorted()) {
+        for_each_zone(*instances, [&](std::span<const registry::Instance> group) {
+          add_group(static_cast<std::uint16_t>(r), *app, group);
+        });
+      }
+    }
+  }
+
+  // Looks only at the apps whose data is not the very object the previous snapshot was built
+  // from: removes their old services, adds their new ones, and rebuilds the services whose
+  // host names they may shadow. false: a full build is needed.
+  bool incremental() {
+    const Snapshot* prev = in_.previous.get();
+    if (prev == nullptr || prev->sources.size() != snap_->sources.size() ||
+        (prev->zone_source != in_.zone && *prev->zone_source != *in_.zone)) {
+      return false;
+    }
+    for (std::size_t r = 0; r < prev->regions.size(); ++r) {
+      if (prev->regions[r].label != snap_->regions[r].label) return false;
+      if ((prev->sources[r] == nullptr) != (snap_->sources[r] == nullptr)) return false;
+    }
+    incremental_ = true;
+    snap_->services = prev->services;  // shares every shard until written
+    snap_->empty_names = prev->empty_names;
+    snap_->contested = prev->contested;
+    snap_->counts = prev->counts;
+    snap_->counts.names -= prev->zone->nodes.size() + prev->empty_names.size();
+    struct Change {
+      std::uint16_t region;
+      const registry::AppKey* app;
+      const registry::AppInstances* before;  // null: new app
+      const registry::AppInstances* after;   // null: app gone
+    };
+    std::vector<Change> changes;
+    for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
+      const registry::RegistryData* before = prev->sources[r].get();
+      const registry::RegistryData* after = snap_->sources[r].get();
+      if (before == after) continue;
+      for (std::size_t i = 0; i < registry::RegistryData::kShards; ++i) {
+        if (after->shares_shard(*before, i)) continue;
+        diff_shard(before->shard(i), after->shard(i),
+                   [&](const registry::AppKey& app, const registry::AppInstances* b,
+                       const registry::AppInstances* a) {
+                     changes.push_back({static_cast<std::uint16_t>(r), &app, b, a});
+                   });
+      }
+    }
+    for (const Change& c : changes) {
+      if (c.before == nullptr) continue;
+      bool removed = true;
+      for_each_zone(*c.before, [&](std::span<const registry::Instance> group) {
+        removed = removed && remove_group(c.region, *c.app, group);
+      });
+      if (!removed) return false;
+    }
+    for (const Change& c : changes) {
+      if (c.after == nullptr) continue;
+      bool added = true;
+      for_each_zone(*c.after, [&](std::span<const registry::Instance> group) {
+        added = added && add_group(c.region, *c.app, group);
+      });
+      if (!added) return false;
+    }
+    return rebuild_dirty_parents();
+  }
+
+  // Calls f(app, before, after) for every app whose instances differ between two shards
+  // (both sorted by key; null = empty).
+  template <class F>
+  static void diff_shard(const registry::RegistryData::Apps* before,
+                         const registry::RegistryData::Apps* after, F&& f) {
+    static const registry::RegistryData::Apps kEmpty;
+    const auto& b = before ? *before : kEmpty;
+    const auto& a = after ? *after : kEmpty;
+    auto bi = b.begin();
+    auto ai = a.begin();
+    while (bi != b.end() || ai != a.end()) {
+      if (ai == a.end() || (bi != b.end() && bi->first < ai->first)) {
+        f(bi->first, bi->second.get(), nullptr);
+        ++bi;
+      } else if (bi == b.end() || ai->first < bi->first) {
+        f(ai->first, nullptr, ai->second.get());
+        ++ai;
+      } else {
+        if (bi->second != ai->second && *bi->second != *ai->second) {
+          f(ai->first, bi->second.get(), ai->second.get());
+        }
+        ++bi;
+        ++ai;
+      }
+    }
+  }
+
+  // Claims the group's service name (compiled later, in build_pending). false: an
+  // incremental build met a name already taken by another service.
+  bool add_group(std::uint16_t region, const registry::AppKey& app,
+                 std::span<const registry::Instance> group) {
+    ServedCounts& counts = snap_->counts;
+    auto name = service_name(group.front(), suffixes_[region]);
+    if (!name) {
+      counts.invalid_names += group.size();
+      return true;
+    }
+    if (snap_->zone->find(*name) != kNone) {  // static names win
+      counts.shadowed_names += group.size();
+      return true;
+    }
+    if (snap_->services.contains(*name)) {
+      // Appids equal but for case share one name: the first one wins.
+      if (incremental_) return false;
+      counts.shadowed_names += group.size();
+      snap_->contested.insert(*name);
+      return true;
+    }
+    snap_->services.writable(*name);  // null until compiled
+    add_ancestors(*name);
+    mark_parent(*name);
+    pending_.push_back({std::move(*name), region, &app, group});
+    return true;
+  }
+
+  // Undoes what add_group did for a group of the previous data. false: a full build is needed.
+  bool remove_group(std::uint16_t region, const registry::AppKey& app,
+                    std::span<const registry::Instance> group) {
+    ServedCounts& counts = snap_->counts;
+    auto name = service_name(group.front(), suffixes_[region]);
+    if (!name) {
+      counts.invalid_names -= group.size();
+      return true;
+    }
+    if (snap_->zone->find(*name) != kNone) {
+      counts.shadowed_names -= group.size();
+      return true;
+    }
+    if (snap_->contested.contains(*name)) return false;
+    const auto* block = snap_->services.find(*name);
+    if (block == nullptr || *block == nullptr || (*block)->region != region ||
+        (*block)->app != app || (*block)->zone_key != group.front().zone) {
+      return false;  // not built the way this build assumes: start again from scratch
+    }
+    uncount(**block);
+    snap_->services.erase(*name);
+    remove_ancestors(*name);
+    mark_parent(*name);
+    return true;
+  }
+
+  // A service's host names give way to service names (a.b.env... as a service wins over host
+  // a of service b.env...), so adding or removing a service rebuilds its parent service.
+  void mark_parent(std::string_view name) {
+    if (!incremental_) return;
+    std::string_view parent = wire::parent_of(name);
+    if (parent.size() > in_.zone->apex.size()) dirty_parents_.emplace(parent);
+  }
+
+  bool rebuild_dirty_parents() {
+    for (const auto& parent : dirty_parents_) {
+      const auto* block = snap_->services.find(parent);
+      if (block == nullptr || *block == nullptr) continue;  // none, or being built anyway
+      const Block& old = **block;
+      const auto* apps =
+          snap_->sources[old.region]->shard(registry::RegistryData::shard_of(old.app));
+      auto entry =
+          apps != nullptr ? apps->find(old.app) : registry::RegistryData::Apps::const_iterator{};
+      if (apps == nullptr || entry == apps->end()) return false;
+      const registry::AppInstances* instances = entry->second.get();
+      auto [first, last] =
+          std::equal_range(instances->begin(), instances->end(), old.zone_key,
+                           [](const auto& x, const auto& y) { return zone_of(x) < zone_of(y); });
+      if (first == last) return false;
+      uncount(old);
+      // The data's own copy of the key lives as long as the snapshot.
+      pending_.push_back({parent, old.region, &entry->first,
+                          std::span(&*first, static_cast<std::size_t>(last - first))});
+    }
+    return true;
+  }
+  static const std::string& zone_of(const registry::Instance& i) { return i.zone; }
+  static const std::string& zone_of(const std::string& zone) { return zone; }
+
+  void uncount(const Block& block) {
+    ServedCounts& counts = snap_->counts;
+    counts.names -= block.nodes.size();
+    counts.instances -= block.instances;
+    counts.hostname_collisions -= block.hostname_collisions;
+    counts.shadowed_names -= block.shadowed_names;
+  }
+
+  void build_pending() {
+    ServedCounts& counts = snap_->counts;
+    for (const Group& g : pending_) {
+      std::shared_ptr<const Block> block = build_service(g);
+      counts.names += block->nodes.size();
+      counts.instances += block->instances;
+      counts.hostname_collisions += block->hostname_collisions;
+      counts.shadowed_names += block->shadowed_names;
+      snap_->services.writable(g.name) = std::move(block);
+    }
+    stats_.incremental = incremental_;
+    stats_.blocks_built = pending_.size();
+    stats_.blocks_reused = snap_->services.size() - pending_.size();
+  }
 
   void add_zone_block() {
     const StaticZone& zone = *in_.zone;
@@ -276,85 +492,10 @@ class Builder {
     snap_->zone = std::move(block);
   }
 
-  // Instances are sorted by (appid, env, zone, hostname): one (appid, env, zone) group at a
-  // time becomes one service.
-  void collect_groups() {
-    for (std::size_t r = 0; r < in_.regions.size(); ++r) {
-      const RegionData& region = in_.regions[r];
-      RegionState state;
-      state.label = region.region;
-      state.last_good_ns = region.last_good_ns;
-      state.stale = region.stale;
-      auto label = key_label(region.region);
-      if (region.data && label) {
-        std::string suffix = wire::wire_label(*label) + in_.zone->apex;
-        const auto& all = region.data->instances;
-        for (std::size_t begin = 0; begin < all.size();) {
-          std::size_t end = begin + 1;
-          while (end < all.size() && all[end].appid == all[begin].appid &&
-                 all[end].env == all[begin].env && all[end].zone == all[begin].zone) {
-            ++end;
-          }
-          std::span group(all.data() + begin, end - begin);
-          auto name = service_name(group.front(), suffix);
-          if (!name) {
-            stats_.invalid_names += group.size();
-          } else if (snap_->zone->find(*name) != kNone || service_names_.contains(*name)) {
-            // Static names win; appids equal but for case share one name: the first wins.
-            stats_.shadowed_names += group.size();
-          } else {
-            service_names_.insert(*name);
-            groups_.push_back(
-                {std::move(*name), static_cast<std::uint16_t>(r), group, digest_of(group)});
-          }
-          begin = end;
-        }
-        // File sources are served as of their newest renew time (README "TTLs").
-        if (region.frozen_time) {
-          for (const auto& inst : all)
-            state.frozen_now_ns = std::max(state.frozen_now_ns, inst.renew_ns);
-        }
-      }
-      snap_->regions.push_back(std::move(state));
-    }
-    // Host names avoid service names, so a block depends on the set of service names too:
-    // a new generation whenever that set changes forces its blocks to be rebuilt.
-    const Snapshot* prev = in_.previous.get();
-    bool same_names = prev != nullptr && prev->services.size() == service_names_.size() &&
-                      std::all_of(groups_.begin(), groups_.end(),
-                                  [&](const Group& g) { return prev->services.contains(g.name); });
-    snap_->service_names_generation =
-        prev == nullptr ? 1 : prev->service_names_generation + (same_names ? 0 : 1);
-  }
-
-  void add_service_blocks() {
-    snap_->services.reserve(groups_.size());
-    const Snapshot* prev = in_.previous.get();
-    for (const Group& g : groups_) {
-      std::shared_ptr<const Block> block;
-      if (prev != nullptr) {
-        auto it = prev->services.find(g.name);
-        if (it != prev->services.end() && it->second->region == g.region &&
-            it->second->names_generation == snap_->service_names_generation &&
-            it->second->source_digest == g.digest) {
-          block = it->second;
-          ++stats_.blocks_reused;
-        }
-      }
-      if (!block) {
-        block = build_service(g);
-        ++stats_.blocks_built;
-      }
-      stats_.instances += g.instances.size();
-      stats_.names += block->nodes.size();
-      snap_->instances += g.instances.size();
-      snap_->services.emplace(g.name, std::move(block));
-      ++stats_.services;
-    }
-  }
-
   std::shared_ptr<const Block> build_service(const Group& g) {
     const std::string& service = g.name;
+    std::uint32_t collisions = 0;
+    std::uint32_t shadowed = 0;
     PendingNodes nodes;
     PendingNode& service_node = nodes[service];
     service_node.kind = NodeKind::kService;
@@ -373,18 +514,18 @@ class Builder {
       std::string label = hostname_label(inst.hostname);
       if (label_uses[label] > 1) {
         label = disambiguated_label(label, inst.hostname);
-        ++stats_.hostname_collisions;
+        ++collisions;
       }
       std::string host_name = wire::wire_label(label) + service;
       bool up = inst.status == registry::Status::kUp;
       PendingNode* host_node = nullptr;
-      if (host_name.size() <= wire::kMaxNameLength && !service_names_.contains(host_name) &&
+      if (host_name.size() <= wire::kMaxNameLength && !snap_->services.contains(host_name) &&
           snap_->zone->find(host_name) == kNone && !nodes.contains(host_name)) {
         host_node = &nodes[host_name];
         host_node->kind = NodeKind::kInstance;
         add_txt(*host_node, inst);
       } else {
-        ++stats_.shadowed_names;
+        ++shadowed;
       }
       std::set<Bytes> host_addresses;
       for (const auto& ep : inst.endpoints) {
@@ -427,8 +568,11 @@ class Builder {
       set.records = std::move(records);
     }
     auto block = flatten(nodes, g.region);
-    block->source_digest = g.digest;
-    block->names_generation = snap_->service_names_generation;
+    block->app = *g.app;
+    block->zone_key = g.instances.front().zone;
+    block->instances = static_cast<std::uint32_t>(g.instances.size());
+    block->hostname_collisions = collisions;
+    block->shadowed_names = shadowed;
     return block;
   }
 
@@ -452,27 +596,28 @@ class Builder {
     set.records.push_back({txt_rdata(strings), inst.renew_ns, {}});
   }
 
-  // RFC 8020: every ancestor of a served name down to the apex exists.
-  void add_empty_non_terminals() {
-    const std::string& apex = in_.zone->apex;
-    auto add_ancestors = [&](std::string_view name) {
-      while (name.size() > apex.size()) {
-        name = wire::parent_of(name);
-        if (name.size() <= apex.size()) break;
-        if (!snap_->empty_names.emplace(name).second) break;  // the rest is already there
-      }
-    };
-    for (const auto& [name, block] : snap_->services)
-      add_ancestors(name);
-    for (const auto& name : snap_->zone->names)
-      add_ancestors(name);
+  // RFC 8020: every ancestor of a served name down to the apex exists; each counts the names
+  // below it so that removing one service removes exactly the ancestors only it needed.
+  void add_ancestors(std::string_view name) {
+    const std::size_t apex = in_.zone->apex.size();
+    for (name = wire::parent_of(name); name.size() > apex; name = wire::parent_of(name))
+      ++snap_->empty_names.writable(name);
+  }
+  void remove_ancestors(std::string_view name) {
+    const std::size_t apex = in_.zone->apex.size();
+    for (name = wire::parent_of(name); name.size() > apex; name = wire::parent_of(name)) {
+      if (!snap_->empty_names.contains(name)) continue;
+      if (--snap_->empty_names.writable(name) == 0) snap_->empty_names.erase(name);
+    }
   }
 
   const BuildInput& in_;
   BuildStats& stats_;
   std::shared_ptr<Snapshot> snap_;
-  std::vector<Group> groups_;
-  NameSet service_names_;
+  std::vector<std::string> suffixes_;  // per region: region.apex in wire form, "" if not served
+  std::vector<Group> pending_;         // services to compile
+  std::set<std::string> dirty_parents_;
+  bool incremental_ = false;
 };
 
 }  // namespace

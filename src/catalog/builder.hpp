@@ -27,8 +27,9 @@ struct RegionData {
 };
 
 struct BuildInput {
-  // The snapshot being replaced, if any: blocks of apps whose instances did not change are
-  // taken from it as they are, so one app's change costs one app's build.
+  // The snapshot being replaced, if any: the apps whose data is the same object as the one
+  // it was built from keep their blocks, and are not even looked at, so one app's change
+  // costs one app's build (registry::RegistryData shares unchanged apps between versions).
   std::shared_ptr<const Snapshot> previous;
   std::shared_ptr<const StaticZone> zone;
   std::vector<RegionData> regions;
@@ -37,16 +38,11 @@ struct BuildInput {
   common::Nanos built_ns = 0;  // wall time of the build (for the snapshot-age metric)
 };
 
-// What the build skipped or merged, for logs and metrics.
-struct BuildStats {
-  std::uint64_t names = 0;
-  std::uint64_t services = 0;
-  std::uint64_t instances = 0;      // instance names served
-  std::uint64_t invalid_names = 0;  // env/zone/appid not a valid label sequence
-  std::uint64_t hostname_collisions = 0;
-  std::uint64_t shadowed_names = 0;  // names taken by a static record or a service name
-  std::uint64_t blocks_built = 0;    // service blocks compiled in this build
-  std::uint64_t blocks_reused = 0;   // service blocks taken from the previous snapshot
+// What the snapshot serves (its ServedCounts) and what this build compiled.
+struct BuildStats : ServedCounts {
+  std::uint64_t blocks_built = 0;   // service blocks compiled in this build
+  std::uint64_t blocks_reused = 0;  // service blocks taken from the previous snapshot
+  bool incremental = false;         // only changed apps were looked at
 };
 
 std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input,

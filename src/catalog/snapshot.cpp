@@ -14,10 +14,10 @@ Snapshot::Found Snapshot::find(std::string_view name) const {
   // Walk up from the name itself: the first service met is the closest enclosing one.
   for (std::string_view suffix = name; suffix.size() > apex.size();
        suffix = wire::parent_of(suffix)) {
-    auto it = services.find(suffix);
-    if (it == services.end()) continue;
-    std::uint32_t node = it->second->find(name);
-    if (node != kNone) return {it->second.get(), node, false};
+    const auto* service = services.find(suffix);
+    if (service == nullptr) continue;
+    std::uint32_t node = (*service)->find(name);
+    if (node != kNone) return {service->get(), node, false};
     break;  // below a service, not in it: only an ancestor of a deeper service can exist
   }
   if (empty_names.contains(name)) return {nullptr, kNone, true};

@@ -22,8 +22,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "catalog/static_zone.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
+#include "common/cow_shards.hpp"
 #include "registry/model.hpp"
 
 namespace discodns::catalog {
@@ -64,6 +66,12 @@ struct Node {
   NodeKind kind = NodeKind::kEmpty;
 };
 
+// A name with its hash computed once, for lookups that pick a shard and then a bucket.
+struct HashedName {
+  std::string_view name;
+  std::size_t hash;
+};
+
 struct NameHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept {
@@ -73,9 +81,69 @@ struct NameHash {
       h = (h ^ c) * 1099511628211ull;
     return static_cast<std::size_t>(h);
   }
+  std::size_t operator()(const HashedName& n) const noexcept { return n.hash; }
+};
+
+struct NameEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  bool operator()(const HashedName& a, std::string_view b) const noexcept { return a.name == b; }
+  bool operator()(std::string_view a, const HashedName& b) const noexcept { return a == b.name; }
 };
 
 using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+
+// Name -> Value in shards that snapshots share until one writes (common::CowShards): the next
+// snapshot copies only the shards its changed names fall in.
+template <class Value>
+class NameShards {
+ public:
+  using Map = std::unordered_map<std::string, Value, NameHash, NameEqual>;
+  static constexpr std::size_t kShards = 256;
+
+  const Value* find(std::string_view name) const {
+    std::size_t hash = NameHash{}(name);
+    const Map* map = shards_.shard(shard_of(hash));
+    if (map == nullptr) return nullptr;
+    auto it = map->find(HashedName{name, hash});
+    return it == map->end() ? nullptr : &it->second;
+  }
+  bool contains(std::string_view name) const { return find(name) != nullptr; }
+  // The entry for `name`, created (value-initialised) if missing.
+  Value& writable(std::string_view name) {
+    std::size_t hash = NameHash{}(name);
+    Map& map = shards_.writable(shard_of(hash));
+    auto it = map.find(HashedName{name, hash});
+    if (it == map.end()) {
+      it = map.emplace(std::string(name), Value{}).first;
+      ++size_;
+    }
+    return it->second;
+  }
+  void erase(std::string_view name) {
+    std::size_t hash = NameHash{}(name);
+    if (shards_.shard(shard_of(hash)) == nullptr) return;
+    Map& map = shards_.writable(shard_of(hash));
+    auto it = map.find(HashedName{name, hash});
+    if (it == map.end()) return;
+    map.erase(it);
+    --size_;
+  }
+  std::size_t size() const { return size_; }
+  template <class F>
+  void for_each(F&& f) const {
+    shards_.for_each_shard([&](const Map& map) {
+      for (const auto& [name, value] : map)
+        f(name, value);
+    });
+  }
+
+ private:
+  static std::size_t shard_of(std::size_t hash) { return (hash >> 56) % kShards; }
+
+  common::CowShards<Map, kShards> shards_;
+  std::size_t size_ = 0;
+};
 
 // A compiled group of names.
 struct Block {
@@ -104,10 +172,23 @@ struct Block {
   std::vector<std::uint8_t> rdata;
   std::uint16_t region = kNoRegion;  // index into Snapshot::regions for service blocks
 
-  // Service blocks: a digest of what they were built from, so an unchanged app reuses its
-  // block (a digest rather than a copy keeps memory per instance small).
-  std::array<std::uint64_t, 2> source_digest{};
-  std::uint64_t names_generation = 0;  // Snapshot::service_names_generation at build time
+  // Service blocks: the instances they were built from (an app's instances in one zone), so
+  // the next build can find and rebuild them, and what they contribute to ServedCounts.
+  registry::AppKey app;
+  std::string zone_key;
+  std::uint32_t instances = 0;
+  std::uint32_t hostname_collisions = 0;
+  std::uint32_t shadowed_names = 0;
+};
+
+// What a snapshot serves and what it had to leave out, for logs and metrics.
+struct ServedCounts {
+  std::uint64_t names = 0;
+  std::uint64_t services = 0;
+  std::uint64_t instances = 0;      // instance names served
+  std::uint64_t invalid_names = 0;  // env/zone/appid not a valid label sequence
+  std::uint64_t hostname_collisions = 0;
+  std::uint64_t shadowed_names = 0;  // names taken by a static record or a service name
 };
 
 // Per registry source, what the query path needs to know about its freshness.
@@ -155,14 +236,21 @@ class Snapshot {
   TtlPolicy ttl;
   common::Nanos built_ns = 0;
 
-  std::shared_ptr<const Block> zone;  // the zone file's names
-  std::unordered_map<std::string, std::shared_ptr<const Block>, NameHash, std::equal_to<>>
-      services;                   // service name -> its block
-  NameSet empty_names;            // ancestors of services, down to the apex
+  std::shared_ptr<const Block> zone;                  // the zone file's names
+  NameShards<std::shared_ptr<const Block>> services;  // service name -> its block
+  // Ancestors of services and zone names, down to the apex (RFC 8020), each with the number
+  // of names below it that need it.
+  NameShards<std::uint32_t> empty_names;
   std::vector<std::string> cuts;  // delegations in the zone file (NS below the apex)
-  std::uint64_t service_names_generation = 0;
   std::vector<RegionState> regions;
-  std::uint64_t instances = 0;  // served instance names, for logs and metrics
+  ServedCounts counts;
+
+  // What the snapshot was built from, so the next build can compile only what changed.
+  std::shared_ptr<const StaticZone> zone_source;
+  std::vector<std::shared_ptr<const registry::RegistryData>> sources;  // per region
+  // Service names that more than one (appid, env, zone) maps to (appids equal but for case):
+  // a change there is settled by a full build, which keeps "the first one wins" exact.
+  NameSet contested;
 };
 
 }  // namespace discodns::catalog

@@ -15,6 +15,8 @@ struct StaticRecord {
   std::uint16_t type = 0;
   std::uint32_t ttl = 0;
   std::vector<std::uint8_t> rdata;  // uncompressed wire RDATA
+
+  bool operator==(const StaticRecord&) const = default;
 };
 
 struct StaticZone {
@@ -24,6 +26,8 @@ struct StaticZone {
   std::uint32_t soa_ttl = 0;
   std::uint32_t soa_minimum = 0;
   std::vector<StaticRecord> records;  // includes SOA and NS
+
+  bool operator==(const StaticZone&) const = default;
 };
 
 // Thrown with "FILE:LINE: reason".

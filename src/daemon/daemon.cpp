@@ -221,7 +221,7 @@ void Daemon::open_sources() {
                   : 0;
           auto data = std::make_shared<const RegistryData>(std::move(warm.value()));
           spdlog::info("{}: warm start from {} ({} instances)", source_name(source),
-                       source.state_file.string(), data->instances.size());
+                       source.state_file.string(), data->instances());
           s->discovery->seed(data, saved_ns);
           region.data = data;
           region.last_good_ns = saved_ns;
@@ -300,8 +300,8 @@ void Daemon::save_state(bool force) {
       spdlog::warn("{}: cannot save the warm-start file: {}", source_name(s.config),
                    result.error().text);
     } else {
-      spdlog::debug("{}: saved {} instances to {}", source_name(s.config),
-                    region.data->instances.size(), s.config.state_file.string());
+      spdlog::debug("{}: saved {} instances to {}", source_name(s.config), region.data->instances(),
+                    s.config.state_file.string());
     }
     s.saved = region.data;
     s.saved_at = now;
@@ -487,7 +487,7 @@ std::string Daemon::metrics_text() const {
     m.gauge("discodns_services", "Services (appid.env.zone.region) served.",
             static_cast<double>(snapshot->services.size()));
     m.gauge("discodns_instances", "Registry instances served.",
-            static_cast<double>(snapshot->instances));
+            static_cast<double>(snapshot->counts.instances));
   }
   m.counter("discodns_reloads_total", "SIGHUP reloads.", static_cast<double>(reloads_ok_.load()),
             {{"outcome", "applied"}});
@@ -601,8 +601,8 @@ std::string Daemon::registry_view() const {
   out += "],\"services\":[";
   if (snapshot) {
     std::vector<std::string> names;
-    for (const auto& [name, block] : snapshot->services)
-      names.push_back(wire::wire_to_text(name));
+    snapshot->services.for_each(
+        [&](const std::string& name, const auto&) { names.push_back(wire::wire_to_text(name)); });
     std::sort(names.begin(), names.end());
     for (std::size_t i = 0; i < names.size(); ++i) {
       out += (i ? ",\"" : "\"") + names[i] + "\"";

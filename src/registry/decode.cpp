@@ -171,7 +171,7 @@ class Decoder {
   }
 
   // Sorted by (appid, env, zone, hostname); of duplicates, the last one read wins.
-  RegistryData finish() {
+  InstanceList finish() {
     auto key = [](const Instance& i) { return std::tie(i.appid, i.env, i.zone, i.hostname); };
     auto& v = data_.instances;
     std::stable_sort(v.begin(), v.end(),
@@ -268,7 +268,7 @@ class Decoder {
     }
   }
 
-  RegistryData data_;
+  InstanceList data_;
 };
 
 // Discovery's answers nest five levels at most (envelope, data, app, instance list,
@@ -375,7 +375,7 @@ common::Result<bool> app_map(const Value& data, Decoder& decoder,
 }
 
 // fetch/all and fetchs: the standard envelope around an app map.
-common::Result<RegistryData> decode_app_answer(std::string_view body) {
+common::Result<InstanceList> decode_app_answer(std::string_view body) {
   rapidjson::Document doc;
   if (auto ok = parse(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
@@ -390,7 +390,7 @@ common::Result<RegistryData> decode_app_answer(std::string_view body) {
 
 }  // namespace
 
-common::Result<RegistryData> decode_registry_document(std::string_view json) {
+common::Result<InstanceList> decode_registry_document(std::string_view json) {
   rapidjson::Document doc;
   if (auto ok = parse(json, doc); !ok) return ok.error();
   const Value* data = &doc;
@@ -410,11 +410,11 @@ common::Result<RegistryData> decode_registry_document(std::string_view json) {
   return decoder.finish();
 }
 
-common::Result<RegistryData> decode_fetch_all(std::string_view body) {
+common::Result<InstanceList> decode_fetch_all(std::string_view body) {
   return decode_app_answer(body);
 }
 
-common::Result<RegistryData> decode_fetchs(std::string_view body) {
+common::Result<InstanceList> decode_fetchs(std::string_view body) {
   return decode_app_answer(body);  // same envelope; each app's value is an InstanceInfo
 }
 

@@ -19,20 +19,20 @@ namespace discodns::registry {
 // of instances), the /discovery/fetch shape (data = InstanceInfo, instances as a zone map or
 // a flat array) or the /discovery/fetchs shape (appid -> InstanceInfo). A non-zero code is an
 // Error naming code and message. Broken instances and addresses are skipped and counted in
-// RegistryData; only a document that is not a registry document at all is an Error.
-common::Result<RegistryData> decode_registry_document(std::string_view json);
+// InstanceList; only a document that is not a registry document at all is an Error.
+common::Result<InstanceList> decode_registry_document(std::string_view json);
 
 // /discovery/fetch/all answer (envelope required, code 0; no data = an empty registry).
-common::Result<RegistryData> decode_fetch_all(std::string_view body);
+common::Result<InstanceList> decode_fetch_all(std::string_view body);
 // /discovery/fetchs answer (envelope required, code 0; unknown appids are simply absent).
-common::Result<RegistryData> decode_fetchs(std::string_view body);
+common::Result<InstanceList> decode_fetchs(std::string_view body);
 
 // /discovery/polls answer: code 0 with the changed apps, or -304 (not modified, not an
 // error). Other codes are returned too, not as an Error: the caller decides (e.g. -500 protect
 // mode means "try another node"). An app with latest_timestamp <= 0 is an Error.
 struct PollsAnswer {
   int code = 0;
-  RegistryData data;
+  InstanceList data;
   std::map<std::string, std::int64_t> latest;  // appid -> app-level latest_timestamp
   std::vector<std::string> missing;            // the "error": {"-404": [...]} list
 };

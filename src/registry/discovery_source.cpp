@@ -25,13 +25,10 @@ constexpr milliseconds kBackoffBase{500};
 constexpr milliseconds kBackoffMax{10'000};  // a recovered registry is used again soon
 constexpr milliseconds kLoopTick{100};
 // Changes closer together than this are delivered together: an isolated change goes out at
-// once, a burst (a deploy restarting hundreds of instances) costs one snapshot build per
-// interval instead of one per poll answer, so the query workers keep their CPU. Copying the
-// data out is O(instances), so the interval also stretches to kPublishRestFactor times the
-// last copy: with 100k apps, the ~1,500 polls that answer at once after a full fetch are
-// merged in a few copies rather than one each.
+// once, a burst (a deploy restarting hundreds of instances, the ~1,500 polls that answer at
+// once after a full fetch of 100k apps) costs one delivery per interval instead of one per
+// poll answer.
 constexpr milliseconds kPublishInterval{20};
-constexpr int kPublishRestFactor = 4;
 // Histogram buckets (seconds). A long poll is held up to 30 s; a reconcile should be quick.
 const std::vector<double> kPollBounds{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 35, 45};
 const std::vector<double> kReconcileBounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -44,13 +41,10 @@ struct NodeState {
 
 struct AppEntry {
   std::int64_t latest = 0;  // app-level latest_timestamp on the current node (0 = unknown)
-  std::vector<Instance> instances;
 };
 
-using AppKey = std::pair<std::string, std::string>;  // (appid, env)
-
 // Within an app the registry sends instances in random order (§10.13); RegistryData is sorted.
-void sort_instances(std::vector<Instance>& instances) {
+void sort_instances(AppInstances& instances) {
   std::sort(instances.begin(), instances.end(), [](const Instance& a, const Instance& b) {
     return std::tie(a.zone, a.hostname) < std::tie(b.zone, b.hostname);
   });
@@ -98,11 +92,13 @@ struct DiscoverySource::Impl {
 
   std::vector<NodeState> nodes;
   std::size_t current = 0;
-  std::map<AppKey, AppEntry> apps;
+  std::map<AppKey, AppEntry> apps;  // the apps polled (an app may have no instances)
+  RegistryData data;                // current data: copied out (shard pointers) on publish
   std::shared_ptr<const RegistryData> published;
   bool need_full = true;
   std::uint64_t fetch_id = 0;  // in-flight fetch/all, 0 = none
   Steady::time_point fetch_sent{};
+  bool changed = false;  // data differs from published
   bool publish_pending = false;
   Steady::time_point next_publish{};
   std::uint64_t nodes_id = 0;
@@ -147,7 +143,7 @@ struct DiscoverySource::Impl {
     // One poll per (env, chunk of appids); every appid of the env is always being polled.
     std::map<std::string, std::vector<const std::pair<const AppKey, AppEntry>*>> by_env;
     for (const auto& entry : apps)
-      by_env[entry.first.second].push_back(&entry);
+      by_env[entry.first.env].push_back(&entry);
     for (const auto& [env, entries] : by_env) {
       for (std::size_t chunk = 0; chunk * kAppidsPerPoll < entries.size(); ++chunk) {
         auto key = std::make_pair(env, chunk);
@@ -202,7 +198,7 @@ struct DiscoverySource::Impl {
                       "&hostname=discodns-" + std::to_string(::getpid()) + "-" +
                       std::to_string(++poll_serial);
     for (const auto* e : entries)
-      url += "&appid=" + url_escape(e->first.first);
+      url += "&appid=" + url_escape(e->first.appid);
     for (const auto* e : entries)
       url += "&latest_timestamp=" + std::to_string(e->second.latest);
     HttpRequest req;
@@ -225,23 +221,32 @@ struct DiscoverySource::Impl {
       return failed("fetch_all", "http_error", "HTTP " + std::to_string(r.status));
     auto decoded = decode_fetch_all(r.body);
     if (!decoded) return failed("fetch_all", "bad_answer", decoded.error().text);
-    std::map<AppKey, AppEntry> fresh;
+    std::map<AppKey, AppInstances> fresh;
     std::set<std::string> envs(cfg.envs.begin(), cfg.envs.end());
     for (auto& inst : decoded->instances) {
       if (!envs.empty() && !envs.contains(inst.env)) continue;
       AppKey key{inst.appid, inst.env};
-      fresh[key].instances.push_back(std::move(inst));
+      fresh[key].push_back(std::move(inst));
     }
     bool same_apps = fresh.size() == apps.size() &&
                      std::equal(fresh.begin(), fresh.end(), apps.begin(),
                                 [](const auto& a, const auto& b) { return a.first == b.first; });
-    for (auto& [key, entry] : fresh) {
+    std::map<AppKey, AppEntry> polled;
+    for (auto& [key, instances] : fresh) {
       auto old = apps.find(key);
-      if (old != apps.end()) entry.latest = old->second.latest;  // keep the poll position
+      polled[key].latest = old != apps.end() ? old->second.latest : 0;  // keep the poll position
+      sort_instances(instances);
+      // Unchanged apps (most of them, at every reconcile) keep their copy: no rebuild.
+      changed |= data.set(key, std::move(instances));
     }
-    for (auto& [key, entry] : fresh)
-      sort_instances(entry.instances);
-    apps = std::move(fresh);
+    for (const auto& [key, entry] : apps) {
+      if (!fresh.contains(key)) changed |= data.set(key, {});
+    }
+    changed |= data.skipped_instances != decoded->skipped_instances ||
+               data.skipped_addrs != decoded->skipped_addrs;
+    data.skipped_instances = decoded->skipped_instances;
+    data.skipped_addrs = decoded->skipped_addrs;
+    apps = std::move(polled);
     if (!same_apps) restart_polls();  // new or vanished appids: polls must list the new set
     need_full = false;
     mark_good();
@@ -269,7 +274,7 @@ struct DiscoverySource::Impl {
     }
     if (answer.code == -304) return mark_good();
     // Each returned appid comes with its complete current InstanceInfo (UP only, §4.3).
-    std::map<std::string, std::vector<Instance>> by_app;
+    std::map<std::string, AppInstances> by_app;
     for (auto& [appid, latest] : answer.latest)
       by_app[appid];
     for (auto& inst : answer.data.instances) {
@@ -282,14 +287,16 @@ struct DiscoverySource::Impl {
       if (latest != answer.latest.end()) it->second.latest = latest->second;
       // Polls carry UP instances only: keep the WAITING ones we know of that the answer does
       // not mention, so data does not flap between polls and reconciles.
-      for (auto& old : it->second.instances) {
-        bool mentioned = std::any_of(instances.begin(), instances.end(), [&](const Instance& i) {
-          return i.zone == old.zone && i.hostname == old.hostname;
-        });
-        if (old.status == Status::kWaiting && !mentioned) instances.push_back(std::move(old));
+      if (AppPtr known = data.find(it->first)) {
+        for (const auto& old : *known) {
+          bool mentioned = std::any_of(instances.begin(), instances.end(), [&](const Instance& i) {
+            return i.zone == old.zone && i.hostname == old.hostname;
+          });
+          if (old.status == Status::kWaiting && !mentioned) instances.push_back(old);
+        }
       }
       sort_instances(instances);
-      it->second.instances = std::move(instances);
+      changed |= data.set(it->first, std::move(instances));
     }
     mark_good();
     {
@@ -388,26 +395,13 @@ struct DiscoverySource::Impl {
     if (Steady::now() >= next_publish) publish_now();
   }
 
+  // A copy of `data` shares every app with it: O(shards), whatever the registry's size.
   void publish_now() {
     publish_pending = false;
-    auto started = Steady::now();
-    auto data = std::make_shared<RegistryData>();
-    std::size_t count = 0;
-    for (const auto& [key, entry] : apps)
-      count += entry.instances.size();
-    data->instances.reserve(count);
-    // `apps` is ordered by (appid, env) and each app's instances by (zone, hostname), so the
-    // concatenation is the sorted order RegistryData promises.
-    for (const auto& [key, entry] : apps) {
-      for (const auto& inst : entry.instances)
-        data->instances.push_back(inst);
-    }
-    bool same = published && *published == *data;
-    auto took = Steady::now() - started;
-    next_publish =
-        Steady::now() + std::max<Steady::duration>(kPublishInterval, kPublishRestFactor * took);
-    if (same) return;
-    published = std::move(data);
+    next_publish = Steady::now() + kPublishInterval;
+    if (!changed && published) return;
+    changed = false;
+    published = std::make_shared<const RegistryData>(data);
     deliver(published);
   }
 
@@ -433,9 +427,9 @@ DiscoverySource::~DiscoverySource() {
 
 void DiscoverySource::seed(std::shared_ptr<const RegistryData> data, common::Nanos saved_ns) {
   Impl& s = *impl_;
-  for (const auto& inst : data->instances) {
-    s.apps[{inst.appid, inst.env}].instances.push_back(inst);
-  }
+  for (const auto& [key, instances] : data->sorted())
+    s.apps[*key];
+  s.data = *data;
   s.published = std::move(data);
   std::lock_guard lock(s.health_mutex);
   s.health.has_data = true;

@@ -130,7 +130,10 @@ common::Result<bool> FileSource::check_now() {
   spdlog::info("registry file {}: {} instances ({} skipped instances, {} skipped addrs)",
                file_.string(), decoded->instances.size(), decoded->skipped_instances,
                decoded->skipped_addrs);
-  sink_(std::make_shared<const RegistryData>(std::move(decoded.value())));
+  // Apps that did not change keep the previous copy, so the snapshot rebuilds only the others.
+  previous_ = std::make_shared<const RegistryData>(
+      RegistryData::from(std::move(decoded.value()), previous_.get()));
+  sink_(previous_);
   return true;
 }
 

@@ -60,8 +60,9 @@ class FileSource {
   // file systems): a same-size rewrite right after our read can keep the stamp. While the
   // mtime is that recent, unchanged stamps are re-read and compared by content.
   bool unsettled_ = false;
-  std::string last_error_;  // non-empty while the current file state is bad
-  Stamp logged_state_;      // the failure already logged for this state
+  std::shared_ptr<const RegistryData> previous_;  // last data delivered
+  std::string last_error_;                        // non-empty while the current file state is bad
+  Stamp logged_state_;                            // the failure already logged for this state
   std::string logged_error_;
 
   std::mutex thread_mutex_;  // guards stopping_ for the wait

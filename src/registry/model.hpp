@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "common/cow_shards.hpp"
 
 namespace discodns::registry {
 
@@ -38,14 +41,78 @@ struct Instance {
   bool operator==(const Instance&) const = default;
 };
 
-// All instances of the registry that one source sees, sorted by (appid, env, zone, hostname).
-struct RegistryData {
+// Instances as a decoder reads them from one document, sorted by (appid, env, zone, hostname).
+struct InstanceList {
   std::vector<Instance> instances;
   // Counts of records the decoder had to skip, for logs and metrics.
   std::uint64_t skipped_instances = 0;
   std::uint64_t skipped_addrs = 0;
 
-  bool operator==(const RegistryData&) const = default;
+  bool operator==(const InstanceList&) const = default;
+};
+
+// What the registry keys instances by (discovery-protocol.md §2): an app in one env.
+struct AppKey {
+  std::string appid;
+  std::string env;
+
+  auto operator<=>(const AppKey&) const = default;
+};
+
+// The instances of one app, sorted by (zone, hostname). Immutable once shared.
+using AppInstances = std::vector<Instance>;
+using AppPtr = std::shared_ptr<const AppInstances>;
+
+// All instances of the registry that one source sees, by app. Versions share every app (and
+// every shard of apps) that did not change, so a consumer finds what changed between two
+// versions by comparing pointers (catalog/builder), and a change to one app costs one app.
+class RegistryData {
+ public:
+  using Apps = std::map<AppKey, AppPtr>;
+  static constexpr std::size_t kShards = 256;
+
+  RegistryData() = default;
+  // Groups a decoded list by app. Apps equal to those in `previous` keep previous's copy, so
+  // a re-read file or a reconcile that changed one app shows as one changed app.
+  static RegistryData from(InstanceList list, const RegistryData* previous = nullptr);
+
+  AppPtr find(const AppKey& key) const;
+  // Replaces an app's instances (sorted by zone, hostname); none removes the app. Returns
+  // false, keeping the current copy, when they are equal to what is there.
+  bool set(const AppKey& key, AppInstances instances);
+
+  static std::size_t shard_of(const AppKey& key);
+  // Null when empty; apps in a shard are sorted by key.
+  const Apps* shard(std::size_t i) const { return shards_.shard(i); }
+  bool shares_shard(const RegistryData& other, std::size_t i) const {
+    return shards_.shares(other.shards_, i);
+  }
+  // Every app, in no particular order: f(const AppKey&, const AppInstances&).
+  template <class F>
+  void for_each_app(F&& f) const {
+    shards_.for_each_shard([&](const Apps& apps) {
+      for (const auto& [key, instances] : apps)
+        f(key, *instances);
+    });
+  }
+  // Every app, in (appid, env) order.
+  std::vector<std::pair<const AppKey*, const AppInstances*>> sorted() const;
+  // Every instance, sorted by (appid, env, zone, hostname): for files and tests.
+  InstanceList flatten() const;
+
+  std::size_t apps() const { return apps_; }
+  std::size_t instances() const { return instances_; }
+
+  // Counts of records the decoder had to skip, for logs and metrics.
+  std::uint64_t skipped_instances = 0;
+  std::uint64_t skipped_addrs = 0;
+
+  friend bool operator==(const RegistryData& a, const RegistryData& b);
+
+ private:
+  common::CowShards<Apps, kShards> shards_;
+  std::size_t apps_ = 0;
+  std::size_t instances_ = 0;
 };
 
 }  // namespace discodns::registry

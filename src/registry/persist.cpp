@@ -26,47 +26,49 @@ std::string encode_fetch_all(const RegistryData& data) {
   w.Int(1);
   w.Key("data");
   w.StartObject();
-  // Instances are sorted by appid first, so each appid's array is contiguous.
-  for (std::size_t i = 0; i < data.instances.size();) {
-    const std::string& appid = data.instances[i].appid;
+  // Apps in (appid, env) order, so each appid's array (all its envs) is contiguous.
+  auto apps = data.sorted();
+  for (std::size_t a = 0; a < apps.size();) {
+    const std::string& appid = apps[a].first->appid;
     w.Key(appid.c_str(), static_cast<rapidjson::SizeType>(appid.size()));
     w.StartArray();
-    for (; i < data.instances.size() && data.instances[i].appid == appid; ++i) {
-      const Instance& inst = data.instances[i];
-      auto str = [&](const char* key, const std::string& value) {
-        w.Key(key);
-        w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-      };
-      w.StartObject();
-      str("region", inst.region);
-      str("zone", inst.zone);
-      str("env", inst.env);
-      str("appid", inst.appid);
-      str("hostname", inst.hostname);
-      w.Key("addrs");
-      w.StartArray();
-      for (const auto& ep : inst.endpoints) {
-        bool v6 = ep.host.find(':') != std::string::npos;
-        std::string addr = ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" +
-                           std::to_string(ep.port);
-        w.String(addr.c_str(), static_cast<rapidjson::SizeType>(addr.size()));
+    for (; a < apps.size() && apps[a].first->appid == appid; ++a) {
+      for (const Instance& inst : *apps[a].second) {
+        auto str = [&](const char* key, const std::string& value) {
+          w.Key(key);
+          w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+        };
+        w.StartObject();
+        str("region", inst.region);
+        str("zone", inst.zone);
+        str("env", inst.env);
+        str("appid", inst.appid);
+        str("hostname", inst.hostname);
+        w.Key("addrs");
+        w.StartArray();
+        for (const auto& ep : inst.endpoints) {
+          bool v6 = ep.host.find(':') != std::string::npos;
+          std::string addr = ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" +
+                             std::to_string(ep.port);
+          w.String(addr.c_str(), static_cast<rapidjson::SizeType>(addr.size()));
+        }
+        w.EndArray();
+        str("version", inst.version);
+        w.Key("metadata");
+        w.StartObject();
+        for (const auto& [k, v] : inst.metadata) {
+          w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+          w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+        }
+        w.EndObject();
+        w.Key("status");
+        w.Uint(static_cast<unsigned>(inst.status));
+        w.Key("renew_timestamp");
+        w.Int64(inst.renew_ns);
+        w.Key("latest_timestamp");
+        w.Int64(inst.latest_ns);
+        w.EndObject();
       }
-      w.EndArray();
-      str("version", inst.version);
-      w.Key("metadata");
-      w.StartObject();
-      for (const auto& [k, v] : inst.metadata) {
-        w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-        w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-      }
-      w.EndObject();
-      w.Key("status");
-      w.Uint(static_cast<unsigned>(inst.status));
-      w.Key("renew_timestamp");
-      w.Int64(inst.renew_ns);
-      w.Key("latest_timestamp");
-      w.Int64(inst.latest_ns);
-      w.EndObject();
     }
     w.EndArray();
   }
@@ -112,7 +114,7 @@ common::Result<RegistryData> load_registry(const std::filesystem::path& file) {
   text << in.rdbuf();
   auto decoded = decode_registry_document(text.str());
   if (!decoded) return common::Error{file.string() + ": " + decoded.error().text};
-  return decoded;
+  return RegistryData::from(std::move(decoded.value()));
 }
 
 }  // namespace discodns::registry

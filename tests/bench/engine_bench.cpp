@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   double seconds = argc > 3 ? std::atof(argv[3]) : 2.0;
   common::Nanos now = common::wall_now_ns();
 
-  auto data = std::make_shared<registry::RegistryData>();
+  registry::InstanceList list;
   for (int a = 0; a < apps; ++a) {
     for (int i = 0; i < per_app; ++i) {
       int n = a * per_app + i;
@@ -78,13 +78,10 @@ int main(int argc, char** argv) {
       inst.weight = 10;
       inst.version = "v1";
       inst.renew_ns = now - i * 1'000'000LL;
-      data->instances.push_back(std::move(inst));
+      list.instances.push_back(std::move(inst));
     }
   }
-  std::sort(data->instances.begin(), data->instances.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.appid, x.env, x.zone, x.hostname) <
-           std::tie(y.appid, y.env, y.zone, y.hostname);
-  });
+  auto data = std::make_shared<registry::RegistryData>(registry::RegistryData::from(list));
 
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
@@ -100,7 +97,7 @@ int main(int argc, char** argv) {
   double build_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   malloc_trim(0);
   long rss_after = rss_kib();
-  std::size_t instances = data->instances.size();
+  std::size_t instances = data->instances();
   std::printf("instances            %zu (%d apps x %d)\n", instances, apps, per_app);
   std::printf("snapshot names       %llu\n", static_cast<unsigned long long>(stats.names));
   std::printf("full build           %.1f ms\n", build_ms);
@@ -113,8 +110,15 @@ int main(int argc, char** argv) {
   constexpr int kUpdates = 50;
   double update_ms_total = 0;
   for (int u = 0; u < kUpdates; ++u) {
+    // As the discovery source does it: a copy that shares every other app.
     auto changed = std::make_shared<registry::RegistryData>(*data);
-    changed->instances[static_cast<std::size_t>(u * per_app) % instances].renew_ns += 1'000'000;
+    const registry::Instance& one =
+        list.instances[static_cast<std::size_t>(u * per_app) % instances];
+    registry::AppKey app{one.appid, one.env};
+    registry::AppInstances renewed = *changed->find(app);
+    renewed.front().renew_ns += 1'000'000;
+    changed->set(app, std::move(renewed));
+    data = changed;
     catalog::BuildInput next = input;
     next.regions[0].data = changed;
     next.previous = previous;

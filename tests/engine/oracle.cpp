@@ -96,12 +96,11 @@ std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> i
                                                common::Nanos last_good_ns, bool stale,
                                                std::shared_ptr<const catalog::Snapshot> previous,
                                                catalog::BuildStats* stats) {
-  std::sort(instances.begin(), instances.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.appid, a.env, a.zone, a.hostname) <
-           std::tie(b.appid, b.env, b.zone, b.hostname);
-  });
-  auto data = std::make_shared<registry::RegistryData>();
-  data->instances = std::move(instances);
+  // Apps equal to the previous build's keep their copy, as a registry source does.
+  const registry::RegistryData* before =
+      previous && !previous->sources.empty() ? previous->sources[0].get() : nullptr;
+  auto data = std::make_shared<registry::RegistryData>(
+      registry::RegistryData::from({std::move(instances)}, before));
   catalog::BuildInput input;
   input.previous = std::move(previous);
   input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(

@@ -15,7 +15,7 @@ using namespace discodns;
 namespace {
 
 std::shared_ptr<const catalog::Snapshot> make_snapshot() {
-  auto data = std::make_shared<registry::RegistryData>();
+  registry::InstanceList list;
   common::Nanos now = 1'800'000'000LL * common::kNanosPerSecond;
   for (int i = 0; i < 40; ++i) {
     registry::Instance inst;
@@ -27,11 +27,9 @@ std::shared_ptr<const catalog::Snapshot> make_snapshot() {
                       {"http", "fd00::" + std::to_string(i + 1), 80}};
     inst.renew_ns = now - i * common::kNanosPerSecond;
     inst.status = i % 7 == 0 ? registry::Status::kWaiting : registry::Status::kUp;
-    data->instances.push_back(inst);
+    list.instances.push_back(inst);
   }
-  std::sort(data->instances.begin(), data->instances.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.appid, a.hostname) < std::tie(b.appid, b.hostname);
-  });
+  auto data = std::make_shared<registry::RegistryData>(registry::RegistryData::from(list));
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
       catalog::load_static_zone(DISCODNS_SOURCE_DIR "/zones/example.com.zone", "example.com."));

@@ -30,12 +30,12 @@ std::string one(const std::string& raw) {
   return envelope(R"({"a":[)" + raw + "]}");
 }
 
-RegistryData ok(const common::Result<RegistryData>& r) {
+InstanceList ok(const common::Result<InstanceList>& r) {
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().text);
-  return r.ok() ? r.value() : RegistryData{};
+  return r.ok() ? r.value() : InstanceList{};
 }
 
-std::string error_of(const common::Result<RegistryData>& r) {
+std::string error_of(const common::Result<InstanceList>& r) {
   EXPECT_FALSE(r.ok());
   return r.ok() ? "" : r.error().text;
 }
@@ -484,10 +484,10 @@ TEST(Persist, RoundTripsThroughTheDecoder) {
                    R"("metadata":{"weight":"7"},"region":"china")"))));
   auto path =
       std::filesystem::temp_directory_path() / ("discodns-persist-" + std::to_string(::getpid()));
-  ASSERT_TRUE(save_registry(path, d).ok());
+  ASSERT_TRUE(save_registry(path, RegistryData::from(d)).ok());
   auto back = load_registry(path);
   ASSERT_TRUE(back.ok()) << back.error().text;
-  EXPECT_EQ(back.value(), d);
+  EXPECT_EQ(back.value().flatten(), d);
   std::filesystem::remove(path);
   EXPECT_FALSE(load_registry(path).ok());
 }

@@ -39,7 +39,8 @@ class FileSourceTest : public ::testing::Test {
   FileSource::Sink sink() {
     return [this](std::shared_ptr<const RegistryData> data) {
       std::lock_guard lock(mutex_);
-      seen_.push_back(data->instances.empty() ? "" : data->instances[0].hostname);
+      auto list = data->flatten();
+      seen_.push_back(list.instances.empty() ? "" : list.instances[0].hostname);
     };
   }
   std::vector<std::string> seen() {

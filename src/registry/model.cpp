@@ -1,0 +1,129 @@
+#include "registry/model.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <tuple>
+
+namespace discodns::registry {
+
+RegistryData RegistryData::from(InstanceList list, const RegistryData* previous) {
+  RegistryData data;
+  if (previous != nullptr) data = *previous;  // shares every shard until set() writes one
+  data.skipped_instances = list.skipped_instances;
+  data.skipped_addrs = list.skipped_addrs;
+  auto& all = list.instances;
+  std::sort(all.begin(), all.end(), [](const Instance& a, const Instance& b) {
+    return std::tie(a.appid, a.env, a.zone, a.hostname) <
+           std::tie(b.appid, b.env, b.zone, b.hostname);
+  });
+  // Apps of `previous` that the list no longer has.
+  std::vector<AppKey> gone;
+  if (previous != nullptr) {
+    for (const auto& [key, apps] : previous->sorted()) {
+      auto same_app = [&](const Instance& i) { return AppKey{i.appid, i.env} < *key; };
+      auto it = std::partition_point(all.begin(), all.end(), same_app);
+      if (it == all.end() || it->appid != key->appid || it->env != key->env) gone.push_back(*key);
+    }
+  }
+  for (const auto& key : gone)
+    data.set(key, {});
+  for (std::size_t begin = 0; begin < all.size();) {
+    std::size_t end = begin + 1;
+    while (end < all.size() && all[end].appid == all[begin].appid &&
+           all[end].env == all[begin].env) {
+      ++end;
+    }
+    AppKey key{all[begin].appid, all[begin].env};
+    AppInstances app(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(begin)),
+                     std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
+    data.set(key, std::move(app));
+    begin = end;
+  }
+  return data;
+}
+
+std::size_t RegistryData::shard_of(const AppKey& key) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a over appid, a separator, env
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s)
+      h = (h ^ c) * 1099511628211ull;
+  };
+  mix(key.appid);
+  h = (h ^ 0xff) * 1099511628211ull;
+  mix(key.env);
+  return static_cast<std::size_t>(h >> 56) % kShards;
+}
+
+AppPtr RegistryData::find(const AppKey& key) const {
+  const Apps* apps = shard(shard_of(key));
+  if (apps == nullptr) return nullptr;
+  auto it = apps->find(key);
+  return it == apps->end() ? nullptr : it->second;
+}
+
+bool RegistryData::set(const AppKey& key, AppInstances instances) {
+  std::size_t i = shard_of(key);
+  const Apps* current = shard(i);
+  auto it = current != nullptr ? current->find(key) : Apps::const_iterator{};
+  bool present = current != nullptr && it != current->end();
+  if (present && *it->second == instances) return false;
+  if (!present && instances.empty()) return false;
+  Apps& apps = shards_.writable(i);
+  if (present) {
+    instances_ -= apps[key]->size();
+    --apps_;
+  }
+  if (instances.empty()) {
+    apps.erase(key);
+    return true;
+  }
+  instances_ += instances.size();
+  ++apps_;
+  apps[key] = std::make_shared<const AppInstances>(std::move(instances));
+  return true;
+}
+
+std::vector<std::pair<const AppKey*, const AppInstances*>> RegistryData::sorted() const {
+  std::vector<std::pair<const AppKey*, const AppInstances*>> out;
+  out.reserve(apps_);
+  shards_.for_each_shard([&](const Apps& apps) {
+    for (const auto& [key, instances] : apps)
+      out.emplace_back(&key, instances.get());
+  });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  return out;
+}
+
+InstanceList RegistryData::flatten() const {
+  InstanceList list;
+  list.skipped_instances = skipped_instances;
+  list.skipped_addrs = skipped_addrs;
+  list.instances.reserve(instances_);
+  for (const auto& [key, instances] : sorted())
+    list.instances.insert(list.instances.end(), instances->begin(), instances->end());
+  return list;
+}
+
+bool operator==(const RegistryData& a, const RegistryData& b) {
+  if (a.apps_ != b.apps_ || a.instances_ != b.instances_ ||
+      a.skipped_instances != b.skipped_instances || a.skipped_addrs != b.skipped_addrs) {
+    return false;
+  }
+  for (std::size_t i = 0; i < RegistryData::kShards; ++i) {
+    if (a.shares_shard(b, i)) continue;
+    const RegistryData::Apps* x = a.shard(i);
+    const RegistryData::Apps* y = b.shard(i);
+    std::size_t nx = x ? x->size() : 0;
+    std::size_t ny = y ? y->size() : 0;
+    if (nx != ny) return false;
+    if (nx == 0) continue;
+    bool equal = std::equal(x->begin(), x->end(), y->begin(), [](const auto& p, const auto& q) {
+      return p.first == q.first && (p.second == q.second || *p.second == *q.second);
+    });
+    if (!equal) return false;
+  }
+  return true;
+}
+
+}  // namespace discodns::registry
