@@ -126,24 +126,48 @@ std::optional<std::string> service_name(const registry::Instance& inst,
   return name;
 }
 
-// Pending nodes -> a Block with names in a stable order (equal inputs, equal bytes).
+// Pending nodes -> a Block with names in a stable order (equal inputs, equal bytes), every
+// array sized exactly.
 std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
   auto block = std::make_shared<Block>();
   block->region = region;
   std::vector<std::pair<const std::string, PendingNode>*> ordered;
   ordered.reserve(pending.size());
-  for (auto& entry : pending)
+  std::size_t name_bytes = 0, rrsets = 0, records = 0, rdata = 0;
+  for (auto& entry : pending) {
     ordered.push_back(&entry);
+    name_bytes += entry.first.size();
+    rrsets += entry.second.rrsets.size();
+    for (const auto& [type, set] : entry.second.rrsets) {
+      records += set.records.size();
+      for (const auto& r : set.records)
+        rdata += r.rdata.size();
+    }
+  }
   std::sort(ordered.begin(), ordered.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   block->nodes.reserve(ordered.size());
-  block->names.reserve(ordered.size());
-  block->index.reserve(ordered.size());
+  block->name_offsets.reserve(ordered.size() + 1);
+  block->name_bytes.reserve(name_bytes);
+  block->rrsets.reserve(rrsets);
+  block->records.reserve(records);
+  block->rdata.reserve(rdata);
+  std::size_t slots = 2;
+  while (slots < 2 * ordered.size())
+    slots *= 2;
+  block->slots.assign(slots, 0);
   std::vector<const std::string*> targets;  // parallel to block->records
+  targets.reserve(records);
   for (auto* entry : ordered) {
     auto index = static_cast<std::uint32_t>(block->nodes.size());
-    block->index.emplace(entry->first, index);
-    block->names.push_back(entry->first);
+    block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
+    block->name_bytes += entry->first;
+    for (std::size_t i = NameHash{}(entry->first) & (slots - 1);; i = (i + 1) & (slots - 1)) {
+      if (block->slots[i] == 0) {
+        block->slots[i] = index + 1;
+        break;
+      }
+    }
     PendingNode& pnode = entry->second;
     Node node;
     node.kind = pnode.kind;
@@ -172,6 +196,7 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
     node.rrset_count = static_cast<std::uint16_t>(block->rrsets.size() - node.first_rrset);
     block->nodes.push_back(node);
   }
+  block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
   // Additional-section targets inside the block (SRV targets, in-zone NS names).
   for (std::size_t i = 0; i < block->records.size(); ++i) {
     if (!targets[i]->empty()) block->records[i].target_node = block->find(*targets[i]);
@@ -255,8 +280,8 @@ class Builder {
   }
 
   void full() {
-    for (const auto& name : snap_->zone->names)
-      add_ancestors(name);
+    for (std::uint32_t n = 0; n < snap_->zone->nodes.size(); ++n)
+      add_ancestors(snap_->zone->name(n));
     for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
       if (!snap_->sources[r]) continue;
       // In (appid, env, zone) order: of two services with one name, the first one wins.

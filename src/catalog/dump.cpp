@@ -44,7 +44,7 @@ void dump_zone(const Snapshot& snap, common::Nanos now, std::ostream& out) {
   std::vector<std::pair<std::string, std::pair<const Block*, std::uint32_t>>> names;
   auto add_block = [&](const Block& block) {
     for (std::uint32_t i = 0; i < block.nodes.size(); ++i) {
-      names.push_back({wire::wire_to_text(block.names[i]), {&block, i}});
+      names.push_back({wire::wire_to_text(block.name(i)), {&block, i}});
     }
   };
   add_block(*snap.zone);
@@ -63,7 +63,8 @@ void dump_zone(const Snapshot& snap, common::Nanos now, std::ostream& out) {
       for (std::uint32_t r = 0; r < set.record_count; ++r) {
         const Record& rec = block.records[set.first_record + r];
         if (!snap.included(rec, view)) continue;
-        out << render(block.names[where.second], set.type, view.ttl, block.rdata_of(rec));
+        out << render(std::string(block.name(where.second)), set.type, view.ttl,
+                      block.rdata_of(rec));
       }
     }
   }

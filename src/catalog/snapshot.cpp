@@ -7,20 +7,22 @@
 namespace discodns::catalog {
 
 Snapshot::Found Snapshot::find(std::string_view name) const {
+  const std::size_t hash = NameHash{}(name);
   if (zone) {
-    std::uint32_t node = zone->find(name);
+    std::uint32_t node = zone->find(name, hash);
     if (node != kNone) return {zone.get(), node, false};
   }
   // Walk up from the name itself: the first service met is the closest enclosing one.
   for (std::string_view suffix = name; suffix.size() > apex.size();
        suffix = wire::parent_of(suffix)) {
-    const auto* service = services.find(suffix);
+    std::size_t suffix_hash = suffix.size() == name.size() ? hash : NameHash{}(suffix);
+    const auto* service = services.find(HashedName{suffix, suffix_hash});
     if (service == nullptr) continue;
-    std::uint32_t node = (*service)->find(name);
+    std::uint32_t node = (*service)->find(name, hash);
     if (node != kNone) return {service->get(), node, false};
     break;  // below a service, not in it: only an ancestor of a deeper service can exist
   }
-  if (empty_names.contains(name)) return {nullptr, kNone, true};
+  if (empty_names.contains(HashedName{name, hash})) return {nullptr, kNone, true};
   return {};
 }
 

@@ -101,14 +101,15 @@ class NameShards {
   using Map = std::unordered_map<std::string, Value, NameHash, NameEqual>;
   static constexpr std::size_t kShards = 256;
 
-  const Value* find(std::string_view name) const {
-    std::size_t hash = NameHash{}(name);
-    const Map* map = shards_.shard(shard_of(hash));
+  const Value* find(std::string_view name) const { return find({name, NameHash{}(name)}); }
+  const Value* find(const HashedName& name) const {
+    const Map* map = shards_.shard(shard_of(name.hash));
     if (map == nullptr) return nullptr;
-    auto it = map->find(HashedName{name, hash});
+    auto it = map->find(name);
     return it == map->end() ? nullptr : &it->second;
   }
   bool contains(std::string_view name) const { return find(name) != nullptr; }
+  bool contains(const HashedName& name) const { return find(name) != nullptr; }
   // The entry for `name`, created (value-initialised) if missing.
   Value& writable(std::string_view name) {
     std::size_t hash = NameHash{}(name);
@@ -145,12 +146,24 @@ class NameShards {
   std::size_t size_ = 0;
 };
 
-// A compiled group of names.
+// A compiled group of names. Everything lives in a few flat arrays (no allocation per name or
+// record), which keeps memory per instance small and lookups to one probe sequence.
 struct Block {
-  // Lower-cased wire name -> node index, or kNone.
+  // Lower-cased wire name -> node index, or kNone. `hash` is NameHash of the name.
+  std::uint32_t find(std::string_view lower_wire_name, std::size_t hash) const {
+    if (slots.empty()) return kNone;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      std::uint32_t slot = slots[i];
+      if (slot == 0) return kNone;
+      if (name(slot - 1) == lower_wire_name) return slot - 1;
+    }
+  }
   std::uint32_t find(std::string_view lower_wire_name) const {
-    auto it = index.find(lower_wire_name);
-    return it == index.end() ? kNone : it->second;
+    return find(lower_wire_name, NameHash{}(lower_wire_name));
+  }
+  std::string_view name(std::uint32_t node) const {
+    return {name_bytes.data() + name_offsets[node], name_offsets[node + 1] - name_offsets[node]};
   }
   // The RRset of `type` at a node, or nullptr.
   const RRset* rrset(const Node& node, std::uint16_t type) const {
@@ -164,8 +177,11 @@ struct Block {
     return {rdata.data() + r.rdata_offset, r.rdata_length};
   }
 
-  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index;
-  std::vector<std::string> names;  // wire name per node, same order as nodes
+  std::string name_bytes;                   // every node's wire name, back to back
+  std::vector<std::uint32_t> name_offsets;  // node i's name: [offsets[i], offsets[i + 1])
+  // Open addressing by NameHash, linear probing: node + 1, 0 = free; a power of 2 in size,
+  // at most half full.
+  std::vector<std::uint32_t> slots;
   std::vector<Node> nodes;
   std::vector<RRset> rrsets;
   std::vector<Record> records;

@@ -104,7 +104,7 @@ std::string describe(const catalog::Snapshot& snap) {
   snap.services.for_each([&](const std::string& service, const auto& block) {
     for (std::size_t n = 0; n < block->nodes.size(); ++n) {
       const catalog::Node& node = block->nodes[n];
-      std::string owner = wire::wire_to_text(block->names[n]) + " in " +
+      std::string owner = wire::wire_to_text(block->name(n)) + " in " +
                           wire::wire_to_text(service) + " kind " +
                           std::to_string(static_cast<int>(node.kind));
       lines.push_back(owner);
@@ -114,7 +114,7 @@ std::string describe(const catalog::Snapshot& snap) {
           const catalog::Record& rec = block->records[set.first_record + r];
           std::string target = rec.target_node == catalog::kNone
                                    ? "-"
-                                   : wire::wire_to_text(block->names[rec.target_node]);
+                                   : wire::wire_to_text(block->name(rec.target_node));
           lines.push_back(owner + " type " + std::to_string(set.type) + " " +
                           hex(block->rdata_of(rec)) + " renew " + std::to_string(rec.renew_ns) +
                           " target " + target);
