@@ -100,6 +100,7 @@ class Daemon {
   std::atomic<std::uint64_t> builds_{0};
   std::atomic<std::uint64_t> last_build_us_{0};
   std::atomic<std::uint64_t> blocks_built_{0};
+  std::atomic<std::uint64_t> full_builds_{0};
   std::atomic<std::uint64_t> blocks_reused_{0};
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_failed_{0};

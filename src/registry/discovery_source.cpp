@@ -28,7 +28,7 @@ constexpr milliseconds kLoopTick{100};
 // once, a burst (a deploy restarting hundreds of instances, the ~1,500 polls that answer at
 // once after a full fetch of 100k apps) costs one delivery per interval instead of one per
 // poll answer.
-constexpr milliseconds kPublishInterval{20};
+constexpr milliseconds kPublishInterval{5};
 // Histogram buckets (seconds). A long poll is held up to 30 s; a reconcile should be quick.
 const std::vector<double> kPollBounds{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 35, 45};
 const std::vector<double> kReconcileBounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -93,7 +93,14 @@ struct DiscoverySource::Impl {
   std::vector<NodeState> nodes;
   std::size_t current = 0;
   std::map<AppKey, AppEntry> apps;  // the apps polled (an app may have no instances)
-  RegistryData data;                // current data: copied out (shard pointers) on publish
+  struct PollChunk {
+    std::string env;
+    std::size_t chunk;
+    std::vector<const std::pair<const AppKey, AppEntry>*> entries;  // into `apps`
+  };
+  std::vector<PollChunk> poll_plan;
+  bool poll_plan_stale = true;  // `apps` was replaced
+  RegistryData data;            // current data: copied out (shard pointers) on publish
   std::shared_ptr<const RegistryData> published;
   bool need_full = true;
   std::uint64_t fetch_id = 0;  // in-flight fetch/all, 0 = none
@@ -140,22 +147,30 @@ struct DiscoverySource::Impl {
       if (nodes_id == 0) submit_nodes();
     }
     if (need_full) return;
-    // One poll per (env, chunk of appids); every appid of the env is always being polled.
+    if (poll_plan_stale) plan_polls();
+    if (polls.size() == poll_plan.size()) return;  // every poll is in flight: nothing to do
+    for (const PollChunk& p : poll_plan) {
+      if (!polls.contains({p.env, p.chunk})) submit_poll(p.env, p.chunk, p.entries);
+    }
+  }
+
+  // One poll per (env, chunk of appids); every appid of the env is always being polled. The
+  // plan changes only when the set of apps does (this runs on every event otherwise).
+  void plan_polls() {
+    poll_plan.clear();
     std::map<std::string, std::vector<const std::pair<const AppKey, AppEntry>*>> by_env;
     for (const auto& entry : apps)
       by_env[entry.first.env].push_back(&entry);
-    for (const auto& [env, entries] : by_env) {
-      for (std::size_t chunk = 0; chunk * kAppidsPerPoll < entries.size(); ++chunk) {
-        auto key = std::make_pair(env, chunk);
-        if (polls.contains(key)) continue;
-        std::size_t begin = chunk * kAppidsPerPoll;
+    for (auto& [env, entries] : by_env) {
+      for (std::size_t begin = 0; begin < entries.size(); begin += kAppidsPerPoll) {
         std::size_t end = std::min(entries.size(), begin + kAppidsPerPoll);
-        submit_poll(env, chunk,
-                    std::vector<const std::pair<const AppKey, AppEntry>*>(
-                        entries.begin() + static_cast<std::ptrdiff_t>(begin),
-                        entries.begin() + static_cast<std::ptrdiff_t>(end)));
+        poll_plan.push_back({env,
+                             begin / kAppidsPerPoll,
+                             {entries.begin() + static_cast<std::ptrdiff_t>(begin),
+                              entries.begin() + static_cast<std::ptrdiff_t>(end)}});
       }
     }
+    poll_plan_stale = false;
   }
 
   void submit_fetch_all() {
@@ -247,6 +262,7 @@ struct DiscoverySource::Impl {
     data.skipped_instances = decoded->skipped_instances;
     data.skipped_addrs = decoded->skipped_addrs;
     apps = std::move(polled);
+    poll_plan_stale = true;
     if (!same_apps) restart_polls();  // new or vanished appids: polls must list the new set
     need_full = false;
     mark_good();
@@ -429,6 +445,7 @@ void DiscoverySource::seed(std::shared_ptr<const RegistryData> data, common::Nan
   Impl& s = *impl_;
   for (const auto& [key, instances] : data->sorted())
     s.apps[*key];
+  s.poll_plan_stale = true;
   s.data = *data;
   s.published = std::move(data);
   std::lock_guard lock(s.health_mutex);
