@@ -140,8 +140,8 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
     rrsets += entry.second.rrsets.size();
     for (const auto& [type, set] : entry.second.rrsets) {
       records += set.records.size();
-      for (const auto& r : set.records)
-        rdata += r.rdata.size();
+      for (const auto& r : set.records)  // synthesized SRV targets are not stored (below)
+        rdata += r.rdata.size() - (type == wire::type::kSrv ? r.target.size() : 0);
     }
   }
   std::sort(ordered.begin(), ordered.end(),
@@ -156,18 +156,19 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
   while (slots < 2 * ordered.size())
     slots *= 2;
   block->slots.assign(slots, 0);
-  std::vector<const std::string*> targets;  // parallel to block->records
-  targets.reserve(records);
-  for (auto* entry : ordered) {
-    auto index = static_cast<std::uint32_t>(block->nodes.size());
+  for (std::uint32_t index = 0; index < ordered.size(); ++index) {
+    const std::string& name = ordered[index]->first;
     block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
-    block->name_bytes += entry->first;
-    for (std::size_t i = NameHash{}(entry->first) & (slots - 1);; i = (i + 1) & (slots - 1)) {
+    block->name_bytes += name;
+    for (std::size_t i = NameHash{}(name) & (slots - 1);; i = (i + 1) & (slots - 1)) {
       if (block->slots[i] == 0) {
         block->slots[i] = index + 1;
         break;
       }
     }
+  }
+  block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
+  for (auto* entry : ordered) {
     PendingNode& pnode = entry->second;
     Node node;
     node.kind = pnode.kind;
@@ -182,24 +183,24 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
       out.first_record = static_cast<std::uint32_t>(block->records.size());
       out.record_count = static_cast<std::uint32_t>(set.records.size());
       out.target_rdata_offset = type == wire::type::kSrv ? 6 : 0;
+      out.target_by_reference = type == wire::type::kSrv;
       for (auto& pr : set.records) {
         Record rec;
-        rec.rdata_offset = static_cast<std::uint32_t>(block->rdata.size());
-        rec.rdata_length = static_cast<std::uint16_t>(pr.rdata.size());
         rec.renew_ns = pr.renew_ns;
-        block->rdata.insert(block->rdata.end(), pr.rdata.begin(), pr.rdata.end());
+        // Additional-section targets inside the block (SRV targets, in-zone NS names).
+        if (!pr.target.empty()) rec.target_node = block->find(pr.target);
+        std::size_t stored = pr.rdata.size();
+        if (out.target_by_reference && rec.target_node != kNone) stored -= pr.target.size();
+        rec.rdata_offset = static_cast<std::uint32_t>(block->rdata.size());
+        rec.rdata_length = static_cast<std::uint16_t>(stored);
+        block->rdata.insert(block->rdata.end(), pr.rdata.begin(),
+                            pr.rdata.begin() + static_cast<std::ptrdiff_t>(stored));
         block->records.push_back(rec);
-        targets.push_back(&pr.target);
       }
       block->rrsets.push_back(out);
     }
     node.rrset_count = static_cast<std::uint16_t>(block->rrsets.size() - node.first_rrset);
     block->nodes.push_back(node);
-  }
-  block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
-  // Additional-section targets inside the block (SRV targets, in-zone NS names).
-  for (std::size_t i = 0; i < block->records.size(); ++i) {
-    if (!targets[i]->empty()) block->records[i].target_node = block->find(*targets[i]);
   }
   return block;
 }

@@ -63,8 +63,11 @@ void dump_zone(const Snapshot& snap, common::Nanos now, std::ostream& out) {
       for (std::uint32_t r = 0; r < set.record_count; ++r) {
         const Record& rec = block.records[set.first_record + r];
         if (!snap.included(rec, view)) continue;
-        out << render(std::string(block.name(where.second)), set.type, view.ttl,
-                      block.rdata_of(rec));
+        auto stored = block.rdata_of(rec);
+        std::string_view target = block.target_name(set, rec);
+        std::vector<std::uint8_t> rdata(stored.begin(), stored.end());
+        rdata.insert(rdata.end(), target.begin(), target.end());
+        out << render(std::string(block.name(where.second)), set.type, view.ttl, rdata);
       }
     }
   }

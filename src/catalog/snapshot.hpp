@@ -49,6 +49,9 @@ struct RRset {
   // Offset inside each record's RDATA where the target name starts (SRV: 6, NS: 0), so the
   // additional records' owner can point at it.
   std::uint16_t target_rdata_offset = 0;
+  // Synthesized SRV: a record with a target_node stores only priority, weight and port; its
+  // RDATA ends with that node's name (Block::target_name), which is not stored twice.
+  bool target_by_reference = false;
 };
 
 enum class NodeKind : std::uint8_t {
@@ -173,8 +176,13 @@ struct Block {
     }
     return nullptr;
   }
+  // A record's RDATA is rdata_of followed by target_name (empty unless by reference).
   std::span<const std::uint8_t> rdata_of(const Record& r) const {
     return {rdata.data() + r.rdata_offset, r.rdata_length};
+  }
+  std::string_view target_name(const RRset& set, const Record& r) const {
+    return set.target_by_reference && r.target_node != kNone ? name(r.target_node)
+                                                             : std::string_view();
   }
 
   std::string name_bytes;                   // every node's wire name, back to back

@@ -162,7 +162,7 @@ class Responder {
     const RRset& soa = zone.rrsets[snap_.soa_rrset];
     std::size_t apex_offset = wire::kHeaderSize + q_.qname_length - snap_.apex.size();
     auto mark = w_.mark();
-    if (!write_record(zone, zone.records[soa.first_record], type::kSoa,
+    if (!write_record(zone, soa, zone.records[soa.first_record],
                       static_cast<std::uint16_t>(0xC000 | apex_offset), snap_.negative_ttl)) {
       w_.rollback(mark);
       truncated_ = true;
@@ -230,7 +230,7 @@ class Responder {
       if (!snap_.included(rec, view)) continue;
       if (cap != 0 && written == cap) break;
       std::size_t rdata_at = w_.size() + 12;
-      if (!write_record(block, rec, set.type, owner, view.ttl)) return false;
+      if (!write_record(block, set, rec, owner, view.ttl)) return false;
       ++written;
       ++count;
       if (rec.target_node != kNone && *targets < kMaxTargets) {
@@ -242,14 +242,17 @@ class Responder {
     return true;
   }
 
-  bool write_record(const catalog::Block& block, const Record& rec, std::uint16_t rtype,
+  bool write_record(const catalog::Block& block, const RRset& set, const Record& rec,
                     std::uint16_t owner, std::uint32_t ttl) {
+    std::string_view target = block.target_name(set, rec);
     w_.u16(owner);
-    w_.u16(rtype);
+    w_.u16(set.type);
     w_.u16(wire::klass::kIn);
     w_.u32(ttl);
-    w_.u16(rec.rdata_length);
+    w_.u16(static_cast<std::uint16_t>(rec.rdata_length + target.size()));
     w_.bytes(block.rdata.data() + rec.rdata_offset, rec.rdata_length);
+    if (!target.empty())
+      w_.bytes(reinterpret_cast<const std::uint8_t*>(target.data()), target.size());
     return !w_.failed();
   }
 

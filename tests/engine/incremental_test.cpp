@@ -116,8 +116,8 @@ std::string describe(const catalog::Snapshot& snap) {
                                    ? "-"
                                    : wire::wire_to_text(block->name(rec.target_node));
           lines.push_back(owner + " type " + std::to_string(set.type) + " " +
-                          hex(block->rdata_of(rec)) + " renew " + std::to_string(rec.renew_ns) +
-                          " target " + target);
+                          hex(block->rdata_of(rec)) + std::string(block->target_name(set, rec)) +
+                          " renew " + std::to_string(rec.renew_ns) + " target " + target);
         }
       }
     }
