@@ -1,6 +1,8 @@
 // Registry JSON -> model (discovery-protocol.md §2, §3, §10). Every shape a registry file or
 // answer can take, every quirk that applies to data; a malformed answer is an Error that
-// changes nothing, never a crash.
+// changes nothing, never a crash. A number out of range (1e400) costs at most the instance
+// that carries it. Every string in the results is valid UTF-8 without C0 control characters:
+// escaped controls and unpaired surrogates ("\u0000", "\udc80") become U+FFFD.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +31,8 @@ common::Result<InstanceList> decode_fetchs(std::string_view body);
 
 // /discovery/polls answer: code 0 with the changed apps, or -304 (not modified, not an
 // error). Other codes are returned too, not as an Error: the caller decides (e.g. -500 protect
-// mode means "try another node"). An app with latest_timestamp <= 0 is an Error.
+// mode means "try another node"). An app whose latest_timestamp is not an int64 > 0 is an
+// Error.
 struct PollsAnswer {
   int code = 0;
   InstanceList data;

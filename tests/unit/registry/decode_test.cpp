@@ -268,20 +268,15 @@ TEST(Decode, MissingFieldsAreSkippedAndCounted) {
 }
 
 TEST(Decode, WrongTypesAreSkippedAndCounted) {
-  std::vector<std::string> bad = {R"("appid":5)",
-                                  R"("env":5)",
-                                  R"("hostname":["x"])",
-                                  R"("zone":1)",
-                                  R"("region":{})",
-                                  R"("version":1)",
-                                  R"("metadata":"x")",
-                                  R"("metadata":[])",
-                                  R"("addrs":"grpc://1.2.3.4:5")",
-                                  R"("renew_timestamp":"1")",
-                                  R"("renew_timestamp":1.5e18)",
-                                  R"("latest_timestamp":true)",
-                                  R"("renew_timestamp":18446744073709551615)",
-                                  R"("renew_timestamp":1e300)"};
+  std::vector<std::string> bad = {
+      R"("appid":5)", R"("env":5)", R"("hostname":["x"])", R"("zone":1)", R"("region":{})",
+      R"("version":1)", R"("metadata":"x")", R"("metadata":[])", R"("addrs":"grpc://1.2.3.4:5")",
+      R"("renew_timestamp":"1")", R"("renew_timestamp":1.5e18)", R"("latest_timestamp":true)",
+      R"("renew_timestamp":18446744073709551615)", R"("renew_timestamp":1e300)",
+      // Beyond double's range: only this instance is lost.
+      R"("renew_timestamp":1e400)", R"("latest_timestamp":-1E+400)", R"("status":1.0e400)",
+      R"("status":4294967297)", R"("renew_timestamp":)" + std::string(400, '9'),
+      R"("latest_timestamp":-1)" + std::string(400, '0')};
   std::string list;
   for (std::size_t i = 0; i < bad.size(); ++i) {
     // Put the wrong-typed member first: RapidJSON's FindMember returns the first of duplicates.
@@ -312,11 +307,179 @@ TEST(Decode, TimestampsAreExactInt64) {
   EXPECT_EQ(ts("9007199254740993"), 9007199254740993LL);  // 2^53 + 1: a double would round
   EXPECT_EQ(ts("1795552913236649322"), 1795552913236649322LL);
   EXPECT_EQ(ts("9223372036854775807"), 9223372036854775807LL);
+  EXPECT_EQ(ts("-9223372036854775808"), INT64_MIN);
+  EXPECT_EQ(ts("-0"), 0);
   EXPECT_EQ(ts("0"), 0);
   auto absent = ok(decode_registry_document(
       one(R"({"appid":"a","env":"dev","zone":"gd","hostname":"x","status":1})")));
   ASSERT_EQ(absent.instances.size(), 1u);
   EXPECT_EQ(absent.instances[0].renew_ns, 0);
+}
+
+// RapidJSON 1.1 refuses a whole document for one number beyond double's range; the decoder
+// rewrites such numbers first, so one loses at most the instance that carries it.
+TEST(Decode, AnOutOfRangeNumberLosesAtMostItsInstance) {
+  std::string big = "1" + std::string(400, '0');
+  std::string doc =
+      R"({"code":0,"message":"0","ttl":1e400,"data":{"a":[)" +
+      instance(R"("addrs":["grpc://10.0.0.1:1"])", "a1") + "," +
+      instance("", "a2").replace(0, 1, R"({"renew_timestamp":1e400,)") + "," +
+      // A number in a field the decoder ignores, or where it wants a string, changes nothing
+      // else: metadata values become "" as for any number, addrs elements are skipped.
+      instance(R"("reg_timestamp":1e400,"dirty_timestamp":-)" + big +
+                   R"(,"up_timestamp":1.5e999,"metadata":{"weight":1e400,"x":"y"},)"
+                   R"("addrs":[1e400,"grpc://10.0.0.3:3"],"extra":[1e400,{"n":-1e400}])",
+               "a3") +
+      R"(],"b":[)" + instance("", "b1").replace(10, 10, "b") + R"(]},"extra":)" + big + "}";
+  for (const auto& d : {ok(decode_fetch_all(doc)), ok(decode_registry_document(doc))}) {
+    ASSERT_EQ(d.instances.size(), 3u);  // sorted by appid: b, then goim.comet
+    EXPECT_EQ(d.instances[0].appid, "b");
+    EXPECT_EQ(d.instances[0].hostname, "b1");
+    const Instance& a1 = d.instances[1];
+    EXPECT_EQ(a1.hostname, "a1");
+    EXPECT_EQ(a1.endpoints, (std::vector<Endpoint>{{"grpc", "10.0.0.1", 1}}));
+    EXPECT_EQ(a1.renew_ns, 1795552913236649322LL);
+    const Instance& a3 = d.instances[2];
+    EXPECT_EQ(a3.hostname, "a3");
+    EXPECT_EQ(a3.metadata, (std::map<std::string, std::string>{{"weight", ""}, {"x", "y"}}));
+    EXPECT_EQ(a3.weight, 10);
+    EXPECT_EQ(a3.endpoints, (std::vector<Endpoint>{{"grpc", "10.0.0.3", 3}}));
+    EXPECT_EQ(a3.renew_ns, 1795552913236649322LL);
+    EXPECT_EQ(a3.latest_ns, 1795552853489461163LL);
+    EXPECT_EQ(d.skipped_instances, 1u);  // a2
+    EXPECT_EQ(d.skipped_addrs, 1u);      // a3's 1e400
+  }
+  // A polls answer: the instance is skipped, the app and its version are kept.
+  auto polls = decode_polls(R"({"code":0,"message":"0","data":{"goim.comet":{"instances":{"gd":[)" +
+                            instance("", "bad").replace(0, 1, R"({"status":1e400,)") + "," +
+                            instance("", "good") +
+                            R"(]},"latest_timestamp":7,"scheduler":{"w":1e400}}},)"
+                            R"("error":{"-404":null,"x":1e400}})");
+  ASSERT_TRUE(polls.ok()) << polls.error().text;
+  EXPECT_EQ(polls->latest, (std::map<std::string, std::int64_t>{{"goim.comet", 7}}));
+  ASSERT_EQ(polls->data.instances.size(), 1u);
+  EXPECT_EQ(polls->data.instances[0].hostname, "good");
+  EXPECT_EQ(polls->data.skipped_instances, 1u);
+}
+
+TEST(Decode, AnOutOfRangeNumberInTheEnvelopeOrAnAppVersionIsStillAnError) {
+  // The code is the envelope itself; an app's latest_timestamp is the version token of the
+  // next poll (0 or none: the answer is an error, §7.5).
+  std::string text = error_of(decode_fetch_all(R"({"code":1e400,"message":"0","data":{}})"));
+  EXPECT_NE(text.find("no integer \"code\""), std::string::npos) << text;
+  EXPECT_FALSE(decode_polls(R"({"code":-1e400,"message":"0"})").ok());
+  EXPECT_FALSE(
+      decode_polls(R"({"code":0,"data":{"a":{"instances":{},"latest_timestamp":1e400}}})").ok());
+  EXPECT_FALSE(decode_nodes(R"({"code":1e400,"data":[]})").ok());
+  // Node lists: numbers elsewhere do not matter.
+  auto nodes = decode_nodes(R"({"code":0,"ttl":1e400,"data":[{"addr":"1.2.3.4:7171",)"
+                            R"("status":1e400},{"addr":1e400}]})");
+  ASSERT_TRUE(nodes.ok()) << nodes.error().text;
+  EXPECT_EQ(*nodes, (std::vector<std::string>{"1.2.3.4:7171"}));
+}
+
+TEST(Decode, NumberRewritingNeverMakesBrokenJsonValid) {
+  for (const std::string bad :
+       {"1e", "1e+", "1.", "1.e400", ".5e400", "01e400", "--1e400", "+1e400", "1e400x", "1e400.5",
+        "1e4-00", "-", "0x1e400", "1e400e1", "Infinity", "NaN", "-Infinity"}) {
+    EXPECT_FALSE(decode_registry_document(one(instance(R"("x":)" + bad))).ok()) << bad;
+    EXPECT_FALSE(decode_registry_document(R"({"a":[)" + bad + "]}").ok()) << bad;
+  }
+  // Error offsets still point into the answer (rewrites keep the length).
+  std::string text = error_of(decode_registry_document(R"({"a":[1e400,2e400 x]})"));
+  EXPECT_NE(text.find("offset 18"), std::string::npos) << text;
+  // Numbers inside strings are text.
+  auto d = ok(decode_registry_document(one(instance(
+      R"("version":"1e400","metadata":{"1e400":"-1E400 \" 1e400","w":"\\"},"region":"[1e400]")"))));
+  ASSERT_EQ(d.instances.size(), 1u);
+  EXPECT_EQ(d.instances[0].version, "1e400");
+  EXPECT_EQ(d.instances[0].region, "[1e400]");
+  EXPECT_EQ(d.instances[0].metadata,
+            (std::map<std::string, std::string>{{"1e400", "-1E400 \" 1e400"}, {"w", "\\"}}));
+}
+
+bool clean_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x20) return false;
+    std::size_t n = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    if (b == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return false;  // surrogate
+    i += n;
+  }
+  return true;
+}
+
+void expect_all_clean(const RegistryData& d) {
+  for (const auto& i : d.instances) {
+    for (const std::string* s : {&i.appid, &i.env, &i.zone, &i.region, &i.hostname, &i.version})
+      EXPECT_TRUE(clean_utf8(*s)) << *s;
+    for (const auto& [k, v] : i.metadata) {
+      EXPECT_TRUE(clean_utf8(k)) << k;
+      EXPECT_TRUE(clean_utf8(v)) << v;
+    }
+  }
+}
+
+const std::string kFffd = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+
+// JSON escapes can put NUL and other C0 controls in a string, and RapidJSON turns a lone low
+// surrogate escape into bytes that are not UTF-8 (and refuses the whole document for a lone
+// high one). Each becomes U+FFFD; the instance is kept.
+TEST(Decode, EscapedControlsAndLoneSurrogatesBecomeReplacementCharacters) {
+  auto d = ok(decode_fetch_all(envelope(
+      R"({"a\u0000pp":[{"env":"d\udc80v","hostname":"h\u0000x\ud800\u0041y\udbff\ud83d\ude00z",)"
+      R"("status":1,"version":"v\n1\t\u001f\u007f\u00e9","region":"\ud800",)"
+      R"("metadata":{"k\u001b[31m":"a\u0000b\udc80","pair":"\ud83d\ude00\udc80\ud83d\ude00",)"
+      R"("raw":"é€😀","lit":"\\ud800\\u0000"}}],)"
+      R"("b":{"instances":{"g\u0000d":[{"env":"dev","hostname":"h","status":1}]},)"
+      R"("latest_timestamp":1}})")));
+  ASSERT_EQ(d.instances.size(), 2u);
+  EXPECT_EQ(d.skipped_instances, 0u);
+  const Instance& a = d.instances[0];
+  EXPECT_EQ(a.appid, "a" + kFffd + "pp");
+  EXPECT_EQ(a.env, "d" + kFffd + "v");
+  // \ud800 followed by a non-surrogate escape is one U+FFFD, the A is kept; \udbff followed
+  // by a pair is one U+FFFD and the pair decodes.
+  EXPECT_EQ(a.hostname, "h" + kFffd + "x" + kFffd + "Ay" + kFffd + "\xF0\x9F\x98\x80z");
+  EXPECT_EQ(a.version, "v" + kFffd + "1" + kFffd + kFffd + "\x7F\xC3\xA9");  // DEL is kept
+  EXPECT_EQ(a.region, kFffd);
+  EXPECT_EQ(a.metadata, (std::map<std::string, std::string>{
+                            {"k" + kFffd + "[31m", "a" + kFffd + "b" + kFffd},
+                            {"lit", "\\ud800\\u0000"},  // escaped backslashes: plain text
+                            {"pair", "\xF0\x9F\x98\x80" + kFffd + "\xF0\x9F\x98\x80"},
+                            {"raw", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"}}));
+  EXPECT_EQ(d.instances[1].zone, "g" + kFffd + "d");  // from the zone map's key
+  expect_all_clean(d);
+  // Exact bytes asked for: "a\u0000b\udc80" -> a, U+FFFD, b, U+FFFD.
+  auto md = ok(decode_registry_document(one(instance(R"("metadata":{"v":"a\u0000b\udc80"})"))));
+  ASSERT_EQ(md.instances.size(), 1u);
+  EXPECT_EQ(md.instances[0].metadata.at("v"),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
+  // Broken escapes are still broken JSON.
+  for (const std::string bad : {R"(\u12)", R"(\u12G4)", R"(\x41)", R"(\ud800\u12)"}) {
+    EXPECT_FALSE(decode_registry_document(one(instance(R"("version":")" + bad + "\""))).ok())
+        << bad;
+  }
+}
+
+TEST(Decode, EscapedControlsInPollsAndNodesAnswers) {
+  auto polls = decode_polls(R"({"code":0,"message":"0","data":{"a\udc80":{"instances":[)"
+                            R"({"env":"dev","zone":"gd","hostname":"h","status":1}],)"
+                            R"("latest_timestamp":5}},"error":{"-404":["m\u0000\udc80"]}})");
+  ASSERT_TRUE(polls.ok()) << polls.error().text;
+  EXPECT_EQ(polls->latest, (std::map<std::string, std::int64_t>{{"a" + kFffd, 5}}));
+  EXPECT_EQ(polls->missing, (std::vector<std::string>{"m" + kFffd + kFffd}));
+  ASSERT_EQ(polls->data.instances.size(), 1u);
+  EXPECT_EQ(polls->data.instances[0].appid, "a" + kFffd);
+  auto nodes = decode_nodes(R"({"code":0,"data":[{"addr":"1.2.3.4:1\n\udc80"}]})");
+  ASSERT_TRUE(nodes.ok()) << nodes.error().text;
+  EXPECT_EQ(*nodes, (std::vector<std::string>{"1.2.3.4:1" + kFffd + kFffd}));
+  std::string text = error_of(decode_fetch_all(R"({"code":-400,"message":"bad\u0000\udc80\n"})"));
+  EXPECT_NE(text.find("bad" + kFffd + kFffd + kFffd), std::string::npos) << text;
 }
 
 TEST(Decode, DuplicatesKeepTheLastAndOutputIsSorted) {
@@ -476,6 +639,21 @@ TEST(Decode, TheDemoFileDecodes) {
   EXPECT_EQ(by_host["comet-p1"]->env, "prod");
   EXPECT_EQ(newest - by_host["account-2"]->renew_ns, 600'000'000'000LL);  // the late one
   EXPECT_EQ(by_host["discovery-1"]->endpoints[0], (Endpoint{"http", "127.0.0.1", 7171}));
+}
+
+// The state file is read back with encoding validation: whatever the decoder gave must survive.
+TEST(Persist, EscapedControlsAndSurrogatesRoundTrip) {
+  auto d = ok(decode_registry_document(
+      envelope(R"({"a\udc80":[{"env":"dev","zone":"gd","hostname":"h\u0000\udc80","status":1,)"
+               R"("version":"\ud800","metadata":{"k\u0001":"v\udfff"}}]})")));
+  ASSERT_EQ(d.instances.size(), 1u);
+  auto path = std::filesystem::temp_directory_path() /
+              ("discodns-persist-escaped-" + std::to_string(::getpid()));
+  ASSERT_TRUE(save_registry(path, d).ok());
+  auto back = load_registry(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(back.ok()) << back.error().text;
+  EXPECT_EQ(back.value(), d);
 }
 
 TEST(Persist, RoundTripsThroughTheDecoder) {
