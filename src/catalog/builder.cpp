@@ -188,9 +188,10 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
         Record rec;
         rec.renew_ns = pr.renew_ns;
         // Additional-section targets inside the block (SRV targets, in-zone NS names).
-        if (!pr.target.empty()) rec.target_node = block->find(pr.target);
+        std::uint32_t target = pr.target.empty() ? kNone : block->find(pr.target);
+        if (target < kNoTarget) rec.target_node = static_cast<std::uint16_t>(target);
         std::size_t stored = pr.rdata.size();
-        if (out.target_by_reference && rec.target_node != kNone) stored -= pr.target.size();
+        if (out.target_by_reference && rec.target_node != kNoTarget) stored -= pr.target.size();
         rec.rdata_offset = static_cast<std::uint32_t>(block->rdata.size());
         rec.rdata_length = static_cast<std::uint16_t>(stored);
         block->rdata.insert(block->rdata.end(), pr.rdata.begin(),

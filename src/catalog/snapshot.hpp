@@ -32,13 +32,19 @@ namespace discodns::catalog {
 
 inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 inline constexpr std::uint16_t kNoRegion = std::numeric_limits<std::uint16_t>::max();
+inline constexpr std::uint16_t kNoTarget = std::numeric_limits<std::uint16_t>::max();
 
+// 16 bytes: there is one per A, AAAA, SRV and TXT record served. A target past node 65,534
+// of its block (a service with more than ~30,000 instances) is simply not referenced: the
+// record keeps its whole RDATA and goes without additional addresses.
 struct Record {
+  common::Nanos renew_ns = 0;      // synthesized: the instance's renew time (newest if shared)
   std::uint32_t rdata_offset = 0;  // into Block::rdata
   std::uint16_t rdata_length = 0;
-  common::Nanos renew_ns = 0;         // synthesized: the instance's renew time (newest if shared)
-  std::uint32_t target_node = kNone;  // SRV/NS: node (same block) whose A/AAAA go in additional
+  std::uint16_t target_node = kNoTarget;  // SRV/NS: node (same block) whose A/AAAA go in
+                                          // the additional section
 };
+static_assert(sizeof(Record) == 16);
 
 struct RRset {
   std::uint16_t type = 0;
@@ -181,8 +187,8 @@ struct Block {
     return {rdata.data() + r.rdata_offset, r.rdata_length};
   }
   std::string_view target_name(const RRset& set, const Record& r) const {
-    return set.target_by_reference && r.target_node != kNone ? name(r.target_node)
-                                                             : std::string_view();
+    return set.target_by_reference && r.target_node != kNoTarget ? name(r.target_node)
+                                                                 : std::string_view();
   }
 
   std::string name_bytes;                   // every node's wire name, back to back

@@ -233,7 +233,7 @@ class Responder {
       if (!write_record(block, set, rec, owner, view.ttl)) return false;
       ++written;
       ++count;
-      if (rec.target_node != kNone && *targets < kMaxTargets) {
+      if (rec.target_node != catalog::kNoTarget && *targets < kMaxTargets) {
         std::size_t name_at = rdata_at + set.target_rdata_offset;
         targets_[(*targets)++] = {&block, rec.target_node,
                                   static_cast<std::uint16_t>(name_at < 0x4000 ? name_at : 0)};

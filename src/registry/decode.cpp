@@ -184,11 +184,28 @@ bool parse_endpoint(std::string_view text, Endpoint& out) {
   return true;
 }
 
+// Sorted by key; of a key written twice, the last one read wins (as a Go map would have it).
+void sort_unique(Metadata& metadata) {
+  std::stable_sort(metadata.begin(), metadata.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  Metadata unique;
+  unique.reserve(metadata.size());
+  for (auto& kv : metadata) {
+    if (!unique.empty() && unique.back().first == kv.first) {
+      unique.back() = std::move(kv);
+    } else {
+      unique.push_back(std::move(kv));
+    }
+  }
+  metadata = std::move(unique);
+}
+
 // metadata.weight is a decimal string; missing, invalid or <= 0 -> 10 (the SDKs' default, so
 // unweighted instances compare sensibly with weighted ones); above the SRV range -> 65535.
-std::uint16_t weight_of(const std::map<std::string, std::string>& metadata) {
+std::uint16_t weight_of(const Metadata& metadata) {
   constexpr std::uint16_t kDefault = 10;
-  auto it = metadata.find("weight");
+  auto it = std::find_if(metadata.begin(), metadata.end(),
+                         [](const auto& kv) { return kv.first == "weight"; });
   if (it == metadata.end()) return kDefault;
   const std::string& s = it->second;
   if (s.empty() || !std::all_of(s.begin(), s.end(), is_digit)) return kDefault;  // "-5", "abc"
@@ -295,8 +312,10 @@ class Decoder {
       if (!md->IsObject()) return false;
       for (const auto& kv : md->GetObject()) {
         // The server stores non-string values as "" (§3.1); do the same.
-        inst.metadata[text_of(kv.name)] = kv.value.IsString() ? text_of(kv.value) : std::string();
+        inst.metadata.emplace_back(text_of(kv.name),
+                                   kv.value.IsString() ? text_of(kv.value) : std::string());
       }
+      sort_unique(inst.metadata);
     }
     inst.weight = weight_of(inst.metadata);
     if (const Value* addrs = member(v, "addrs"); addrs != nullptr && !addrs->IsNull()) {

@@ -24,6 +24,10 @@ struct Endpoint {
 
 enum class Status : std::uint8_t { kUp = 1, kWaiting = 2 };
 
+// Metadata as (key, value) pairs sorted by key, keys unique: a flat vector rather than a map,
+// because every instance carries one and a map costs a tree node per entry.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
 struct Instance {
   std::string appid;
   std::string env;
@@ -32,7 +36,7 @@ struct Instance {
   std::string hostname;
   std::vector<Endpoint> endpoints;  // comma-joined addrs already split, unparsable ones skipped
   std::string version;
-  std::map<std::string, std::string> metadata;  // sorted; null metadata -> empty
+  Metadata metadata;  // null metadata -> empty
   Status status = Status::kUp;
   std::uint16_t weight = 10;   // metadata.weight; missing/invalid/<=0 -> 10 (the SDKs' default)
   std::int64_t renew_ns = 0;   // renew_timestamp, ns since epoch (int64, never double)

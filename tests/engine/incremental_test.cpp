@@ -112,7 +112,7 @@ std::string describe(const catalog::Snapshot& snap) {
         const catalog::RRset& set = block->rrsets[node.first_rrset + s];
         for (std::uint32_t r = 0; r < set.record_count; ++r) {
           const catalog::Record& rec = block->records[set.first_record + r];
-          std::string target = rec.target_node == catalog::kNone
+          std::string target = rec.target_node == catalog::kNoTarget
                                    ? "-"
                                    : wire::wire_to_text(block->name(rec.target_node));
           lines.push_back(owner + " type " + std::to_string(set.type) + " " +
@@ -135,6 +135,40 @@ std::string describe(const catalog::Snapshot& snap) {
   for (const auto& line : lines)
     out += line + "\n";
   return out;
+}
+
+// A service so large that host nodes pass the 16-bit target index (65,535 nodes): those SRV records
+// keep their whole RDATA (target name included) and simply go without additional addresses.
+TEST(Blocks, SrvTargetsPastTheTargetIndexKeepTheirName) {
+  std::vector<registry::Instance> many;
+  for (int i = 0; i < 66'000; ++i) {
+    many.push_back(instance("big", "dev", "gd", "h" + std::to_string(i),
+                            {{"grpc",
+                              "10." + std::to_string(i >> 16) + "." +
+                                  std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255),
+                              9000}},
+                            kNow));
+  }
+  auto snap = build(many);
+  auto found = snap->find(*wire::text_to_wire("_grpc._tcp.big.dev.gd.china.example.com."));
+  ASSERT_NE(found.block, nullptr);
+  const catalog::Block& block = *found.block;
+  const catalog::RRset* srv = block.rrset(block.nodes[found.node], 33);
+  ASSERT_NE(srv, nullptr);
+  ASSERT_EQ(srv->record_count, 66'000u);
+  std::size_t referenced = 0;
+  for (std::uint32_t r = 0; r < srv->record_count; ++r) {
+    const catalog::Record& rec = block.records[srv->first_record + r];
+    auto stored = block.rdata_of(rec);
+    std::string rdata(stored.begin(), stored.end());
+    rdata += block.target_name(*srv, rec);
+    std::string target = wire::wire_to_text(rdata.substr(6));
+    ASSERT_EQ(target.rfind('h', 0), 0u) << target;  // a whole host name, whichever way stored
+    ASSERT_NE(block.find(rdata.substr(6)), catalog::kNone) << target;
+    referenced += rec.target_node != catalog::kNoTarget ? 1 : 0;
+  }
+  EXPECT_GT(referenced, 60'000u);
+  EXPECT_LT(referenced, 66'000u);
 }
 
 // Random registry changes, chosen to hit every dependency between services: dotted appids

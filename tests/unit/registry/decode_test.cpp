@@ -67,7 +67,7 @@ TEST(Decode, FetchAllShapeWithAndWithoutEnvelope) {
   EXPECT_EQ(i.version, "v1");
   EXPECT_EQ(i.status, Status::kUp);
   EXPECT_EQ(i.weight, 20);
-  EXPECT_EQ(i.metadata, (std::map<std::string, std::string>{{"color", "red"}, {"weight", "20"}}));
+  EXPECT_EQ(i.metadata, (Metadata{{"color", "red"}, {"weight", "20"}}));
   EXPECT_EQ(i.endpoints,
             (std::vector<Endpoint>{{"grpc", "10.0.0.11", 3109}, {"http", "10.0.0.11", 3111}}));
   EXPECT_EQ(i.renew_ns, 1795552913236649322LL);  // int64 beyond 2^53, exact
@@ -195,15 +195,16 @@ TEST(Decode, MetadataNullEmptyAndOddValues) {
   auto md = [](const std::string& metadata) {
     auto d = ok(decode_registry_document(one(instance(R"("metadata":)" + metadata))));
     EXPECT_EQ(d.instances.size(), 1u) << metadata;
-    return d.instances.empty() ? std::map<std::string, std::string>{} : d.instances[0].metadata;
+    return d.instances.empty() ? Metadata{} : d.instances[0].metadata;
   };
   EXPECT_TRUE(md("null").empty());
   EXPECT_TRUE(md("{}").empty());
-  EXPECT_EQ(md(R"({"color":"","cluster":"c1"})"),
-            (std::map<std::string, std::string>{{"cluster", "c1"}, {"color", ""}}));
+  EXPECT_EQ(md(R"({"color":"","cluster":"c1"})"), (Metadata{{"cluster", "c1"}, {"color", ""}}));
   // Non-string values are what the server stores as "" (§3.1).
   EXPECT_EQ(md(R"({"weight":7,"x":null,"y":[1]})"),
-            (std::map<std::string, std::string>{{"weight", ""}, {"x", ""}, {"y", ""}}));
+            (Metadata{{"weight", ""}, {"x", ""}, {"y", ""}}));
+  // Sorted by key; a key written twice keeps the last value.
+  EXPECT_EQ(md(R"({"z":"1","a":"2","z":"3"})"), (Metadata{{"a", "2"}, {"z", "3"}}));
   EXPECT_TRUE(ok(decode_registry_document(one(instance("")))).instances[0].metadata.empty());
 }
 
@@ -341,7 +342,7 @@ TEST(Decode, AnOutOfRangeNumberLosesAtMostItsInstance) {
     EXPECT_EQ(a1.renew_ns, 1795552913236649322LL);
     const Instance& a3 = d.instances[2];
     EXPECT_EQ(a3.hostname, "a3");
-    EXPECT_EQ(a3.metadata, (std::map<std::string, std::string>{{"weight", ""}, {"x", "y"}}));
+    EXPECT_EQ(a3.metadata, (Metadata{{"weight", ""}, {"x", "y"}}));
     EXPECT_EQ(a3.weight, 10);
     EXPECT_EQ(a3.endpoints, (std::vector<Endpoint>{{"grpc", "10.0.0.3", 3}}));
     EXPECT_EQ(a3.renew_ns, 1795552913236649322LL);
@@ -394,8 +395,7 @@ TEST(Decode, NumberRewritingNeverMakesBrokenJsonValid) {
   ASSERT_EQ(d.instances.size(), 1u);
   EXPECT_EQ(d.instances[0].version, "1e400");
   EXPECT_EQ(d.instances[0].region, "[1e400]");
-  EXPECT_EQ(d.instances[0].metadata,
-            (std::map<std::string, std::string>{{"1e400", "-1E400 \" 1e400"}, {"w", "\\"}}));
+  EXPECT_EQ(d.instances[0].metadata, (Metadata{{"1e400", "-1E400 \" 1e400"}, {"w", "\\"}}));
 }
 
 bool clean_utf8(const std::string& s) {
@@ -446,19 +446,18 @@ TEST(Decode, EscapedControlsAndLoneSurrogatesBecomeReplacementCharacters) {
   EXPECT_EQ(a.hostname, "h" + kFffd + "x" + kFffd + "Ay" + kFffd + "\xF0\x9F\x98\x80z");
   EXPECT_EQ(a.version, "v" + kFffd + "1" + kFffd + kFffd + "\x7F\xC3\xA9");  // DEL is kept
   EXPECT_EQ(a.region, kFffd);
-  EXPECT_EQ(a.metadata, (std::map<std::string, std::string>{
-                            {"k" + kFffd + "[31m", "a" + kFffd + "b" + kFffd},
-                            {"lit", "\\ud800\\u0000"},  // escaped backslashes: plain text
-                            {"pair", "\xF0\x9F\x98\x80" + kFffd + "\xF0\x9F\x98\x80"},
-                            {"raw", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"}}));
+  EXPECT_EQ(a.metadata, (Metadata{{"k" + kFffd + "[31m", "a" + kFffd + "b" + kFffd},
+                                  {"lit", "\\ud800\\u0000"},  // escaped backslashes: plain text
+                                  {"pair", "\xF0\x9F\x98\x80" + kFffd + "\xF0\x9F\x98\x80"},
+                                  {"raw", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"}}));
   EXPECT_EQ(d.instances[1].zone, "g" + kFffd + "d");  // from the zone map's key
   expect_all_clean(d);
   // Exact bytes asked for: "a\u0000b\udc80" -> a, U+FFFD, b, U+FFFD.
   auto md = ok(decode_registry_document(one(instance(R"("metadata":{"v":"a\u0000b\udc80"})"))));
   ASSERT_EQ(md.instances.size(), 1u);
-  EXPECT_EQ(md.instances[0].metadata.at("v"),
-            "a\xEF\xBF\xBD"
-            "b\xEF\xBF\xBD");
+  EXPECT_EQ(md.instances[0].metadata, (Metadata{{"v",
+                                                 "a\xEF\xBF\xBD"
+                                                 "b\xEF\xBF\xBD"}}));
   // Broken escapes are still broken JSON.
   for (const std::string bad : {R"(\u12)", R"(\u12G4)", R"(\x41)", R"(\ud800\u12)"}) {
     EXPECT_FALSE(decode_registry_document(one(instance(R"("version":")" + bad + "\""))).ok())
