@@ -1,7 +1,8 @@
 // How a snapshot is built: the zone file becomes one block; registry instances, grouped by
-// (appid, env, zone) under their region, become one block per service, reused from the
-// previous snapshot when the group's instances are unchanged; then the empty non-terminals
-// above the services and the delegation points are listed.
+// (appid, env, zone) under their region, become one block per service; the empty
+// non-terminals above services and zone names are counted, and the delegation points listed.
+// An incremental build starts from the previous snapshot and touches only the apps whose data
+// changed (RegistryData shares the others between versions); a full build starts from nothing.
 #include "catalog/builder.hpp"
 
 #include <arpa/inet.h>
@@ -115,11 +116,11 @@ void patch_serial(Bytes& rdata, std::uint32_t serial) {
 }
 
 // appid.env.zone.region.domain in lower-cased wire form, or nullopt if not a valid name.
-std::optional<std::string> service_name(const registry::Instance& inst,
+std::optional<std::string> service_name(const registry::AppKey& key, const std::string& zone_key,
                                         const std::string& region_suffix) {
-  auto app = appid_labels(inst.appid);
-  auto env = key_label(inst.env);
-  auto zone = key_label(inst.zone);
+  auto app = appid_labels(key.appid);
+  auto env = key_label(key.env);
+  auto zone = key_label(zone_key);
   if (!app || !env || !zone) return std::nullopt;
   std::string name = *app + wire::wire_label(*env) + wire::wire_label(*zone) + region_suffix;
   if (name.size() > wire::kMaxNameLength) return std::nullopt;
@@ -243,7 +244,7 @@ class Builder {
     std::string name;
     std::uint16_t region;
     const registry::AppKey* app;
-    std::span<const registry::Instance> instances;
+    std::span<const registry::AppInstance> instances;
   };
 
   // A new snapshot with the zone block, the regions' state and no services yet.
@@ -288,7 +289,7 @@ class Builder {
       if (!snap_->sources[r]) continue;
       // In (appid, env, zone) order: of two services with one name, the first one wins.
       for (const auto& [app, instances] : snap_->sources[r]->sorted()) {
-        for_each_zone(*instances, [&](std::span<const registry::Instance> group) {
+        for_each_zone(*instances, [&](std::span<const registry::AppInstance> group) {
           add_group(static_cast<std::uint16_t>(r), *app, group);
         });
       }
@@ -337,7 +338,7 @@ class Builder {
     for (const Change& c : changes) {
       if (c.before == nullptr) continue;
       bool removed = true;
-      for_each_zone(*c.before, [&](std::span<const registry::Instance> group) {
+      for_each_zone(*c.before, [&](std::span<const registry::AppInstance> group) {
         removed = removed && remove_group(c.region, *c.app, group);
       });
       if (!removed) return false;
@@ -345,7 +346,7 @@ class Builder {
     for (const Change& c : changes) {
       if (c.after == nullptr) continue;
       bool added = true;
-      for_each_zone(*c.after, [&](std::span<const registry::Instance> group) {
+      for_each_zone(*c.after, [&](std::span<const registry::AppInstance> group) {
         added = added && add_group(c.region, *c.app, group);
       });
       if (!added) return false;
@@ -383,9 +384,9 @@ class Builder {
   // Claims the group's service name (compiled later, in build_pending). false: an
   // incremental build met a name already taken by another service.
   bool add_group(std::uint16_t region, const registry::AppKey& app,
-                 std::span<const registry::Instance> group) {
+                 std::span<const registry::AppInstance> group) {
     ServedCounts& counts = snap_->counts;
-    auto name = service_name(group.front(), suffixes_[region]);
+    auto name = service_name(app, group.front().zone, suffixes_[region]);
     if (!name) {
       counts.invalid_names += group.size();
       return true;
@@ -410,9 +411,9 @@ class Builder {
 
   // Undoes what add_group did for a group of the previous data. false: a full build is needed.
   bool remove_group(std::uint16_t region, const registry::AppKey& app,
-                    std::span<const registry::Instance> group) {
+                    std::span<const registry::AppInstance> group) {
     ServedCounts& counts = snap_->counts;
-    auto name = service_name(group.front(), suffixes_[region]);
+    auto name = service_name(app, group.front().zone, suffixes_[region]);
     if (!name) {
       counts.invalid_names -= group.size();
       return true;
@@ -464,7 +465,7 @@ class Builder {
     }
     return true;
   }
-  static const std::string& zone_of(const registry::Instance& i) { return i.zone; }
+  static const std::string& zone_of(const registry::AppInstance& i) { return i.zone; }
   static const std::string& zone_of(const std::string& zone) { return zone; }
 
   void uncount(const Block& block) {
@@ -603,7 +604,7 @@ class Builder {
     return block;
   }
 
-  void add_txt(PendingNode& node, const registry::Instance& inst) {
+  void add_txt(PendingNode& node, const registry::AppInstance& inst) {
     std::vector<std::string> strings;
     strings.push_back("hostname=" + inst.hostname);
     strings.push_back(std::string("status=") +

@@ -45,7 +45,7 @@ struct AppEntry {
 
 // Within an app the registry sends instances in random order (§10.13); RegistryData is sorted.
 void sort_instances(AppInstances& instances) {
-  std::sort(instances.begin(), instances.end(), [](const Instance& a, const Instance& b) {
+  std::sort(instances.begin(), instances.end(), [](const AppInstance& a, const AppInstance& b) {
     return std::tie(a.zone, a.hostname) < std::tie(b.zone, b.hostname);
   });
 }
@@ -241,7 +241,7 @@ struct DiscoverySource::Impl {
     for (auto& inst : decoded->instances) {
       if (!envs.empty() && !envs.contains(inst.env)) continue;
       AppKey key{inst.appid, inst.env};
-      fresh[key].push_back(std::move(inst));
+      fresh[key].push_back(std::move(inst));  // the AppInstance part: the key is the map's
     }
     bool same_apps = fresh.size() == apps.size() &&
                      std::equal(fresh.begin(), fresh.end(), apps.begin(),
@@ -305,9 +305,10 @@ struct DiscoverySource::Impl {
       // not mention, so data does not flap between polls and reconciles.
       if (AppPtr known = data.find(it->first)) {
         for (const auto& old : *known) {
-          bool mentioned = std::any_of(instances.begin(), instances.end(), [&](const Instance& i) {
-            return i.zone == old.zone && i.hostname == old.hostname;
-          });
+          bool mentioned =
+              std::any_of(instances.begin(), instances.end(), [&](const AppInstance& i) {
+                return i.zone == old.zone && i.hostname == old.hostname;
+              });
           if (old.status == Status::kWaiting && !mentioned) instances.push_back(old);
         }
       }

@@ -100,8 +100,14 @@ InstanceList RegistryData::flatten() const {
   list.skipped_instances = skipped_instances;
   list.skipped_addrs = skipped_addrs;
   list.instances.reserve(instances_);
-  for (const auto& [key, instances] : sorted())
-    list.instances.insert(list.instances.end(), instances->begin(), instances->end());
+  for (const auto& [key, instances] : sorted()) {
+    for (const AppInstance& one : *instances) {
+      Instance& full = list.instances.emplace_back();
+      static_cast<AppInstance&>(full) = one;
+      full.appid = key->appid;
+      full.env = key->env;
+    }
+  }
   return list;
 }
 

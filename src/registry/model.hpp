@@ -28,9 +28,8 @@ enum class Status : std::uint8_t { kUp = 1, kWaiting = 2 };
 // because every instance carries one and a map costs a tree node per entry.
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
-struct Instance {
-  std::string appid;
-  std::string env;
+// One instance as kept under its app (RegistryData): its app's key is not repeated in it.
+struct AppInstance {
   std::string zone;
   std::string region;  // informational only: discovery neither keys nor filters on it
   std::string hostname;
@@ -41,6 +40,14 @@ struct Instance {
   std::uint16_t weight = 10;   // metadata.weight; missing/invalid/<=0 -> 10 (the SDKs' default)
   std::int64_t renew_ns = 0;   // renew_timestamp, ns since epoch (int64, never double)
   std::int64_t latest_ns = 0;  // latest_timestamp of the instance
+
+  bool operator==(const AppInstance&) const = default;
+};
+
+// One instance as decoded, with its app's key.
+struct Instance : AppInstance {
+  std::string appid;
+  std::string env;
 
   bool operator==(const Instance&) const = default;
 };
@@ -64,7 +71,7 @@ struct AppKey {
 };
 
 // The instances of one app, sorted by (zone, hostname). Immutable once shared.
-using AppInstances = std::vector<Instance>;
+using AppInstances = std::vector<AppInstance>;
 using AppPtr = std::shared_ptr<const AppInstances>;
 
 // All instances of the registry that one source sees, by app. Versions share every app (and

@@ -33,7 +33,7 @@ std::string encode_fetch_all(const RegistryData& data) {
     w.Key(appid.c_str(), static_cast<rapidjson::SizeType>(appid.size()));
     w.StartArray();
     for (; a < apps.size() && apps[a].first->appid == appid; ++a) {
-      for (const Instance& inst : *apps[a].second) {
+      for (const AppInstance& inst : *apps[a].second) {
         auto str = [&](const char* key, const std::string& value) {
           w.Key(key);
           w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
@@ -41,8 +41,8 @@ std::string encode_fetch_all(const RegistryData& data) {
         w.StartObject();
         str("region", inst.region);
         str("zone", inst.zone);
-        str("env", inst.env);
-        str("appid", inst.appid);
+        str("env", apps[a].first->env);
+        str("appid", appid);
         str("hostname", inst.hostname);
         w.Key("addrs");
         w.StartArray();
