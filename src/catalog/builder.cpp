@@ -288,9 +288,9 @@ class Builder {
     for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
       if (!snap_->sources[r]) continue;
       // In (appid, env, zone) order: of two services with one name, the first one wins.
-      for (const auto& [app, instances] : snap_->sources[r]->sorted()) {
-        for_each_zone(*instances, [&](std::span<const registry::AppInstance> group) {
-          add_group(static_cast<std::uint16_t>(r), *app, group);
+      for (const auto& app : snap_->sources[r]->sorted()) {
+        for_each_zone(*app.second, [&](std::span<const registry::AppInstance> group) {
+          add_group(static_cast<std::uint16_t>(r), *app.first, group);
         });
       }
     }

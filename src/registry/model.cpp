@@ -19,10 +19,11 @@ RegistryData RegistryData::from(InstanceList list, const RegistryData* previous)
   // Apps of `previous` that the list no longer has.
   std::vector<AppKey> gone;
   if (previous != nullptr) {
-    for (const auto& [key, apps] : previous->sorted()) {
-      auto same_app = [&](const Instance& i) { return AppKey{i.appid, i.env} < *key; };
-      auto it = std::partition_point(all.begin(), all.end(), same_app);
-      if (it == all.end() || it->appid != key->appid || it->env != key->env) gone.push_back(*key);
+    for (const auto& app : previous->sorted()) {
+      const AppKey& key = *app.first;  // not a structured binding: clang 15 cannot capture one
+      auto before = [&](const Instance& i) { return AppKey{i.appid, i.env} < key; };
+      auto it = std::partition_point(all.begin(), all.end(), before);
+      if (it == all.end() || it->appid != key.appid || it->env != key.env) gone.push_back(key);
     }
   }
   for (const auto& key : gone)

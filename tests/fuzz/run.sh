@@ -6,9 +6,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-${SECONDS_PER_TARGET:-30}}
 build="$root/build/fuzz"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DDISCODNS_FUZZ=ON -DDISCODNS_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_query fuzz_zone fuzz_registry fuzz_config >/dev/null
+# Quiet unless it fails: then the compiler's own words (ninja prints them on stdout).
+log="$build.log"
+if ! { CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+         -DDISCODNS_FUZZ=ON -DDISCODNS_TESTS=OFF &&
+       cmake --build "$build" --target fuzz_query fuzz_zone fuzz_registry fuzz_config; } >"$log" 2>&1; then
+  echo "fuzz build failed:" >&2
+  grep -E "error|Error" "$log" | head -20 >&2
+  exit 1
+fi
 export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp"
 # Undefined behaviour is a failure too (halt), except the known one in RapidJSON 1.1.
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$root/tests/fuzz/ubsan.supp"
