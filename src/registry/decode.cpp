@@ -485,6 +485,20 @@ common::Result<bool> prepare(std::string_view json, int limit, std::string& rewr
   return true;
 }
 
+// The parsed tree of a large answer lives in 1 MiB chunks, which malloc serves with mmap: freed,
+// they go back to the kernel instead of leaving holes in the heap between the instances
+// decoded from them (worth ~10 % of RSS at 100k instances). Small answers (polls) keep
+// RapidJSON's 64 KiB chunks.
+class TreeMemory {
+ public:
+  explicit TreeMemory(std::string_view json)
+      : pool_(json.size() > (1u << 20) ? (1u << 20) : 64u << 10) {}
+  rapidjson::MemoryPoolAllocator<>* allocator() { return &pool_; }
+
+ private:
+  rapidjson::MemoryPoolAllocator<> pool_;
+};
+
 common::Result<bool> parse(std::string_view json, rapidjson::Document& doc) {
   if (json.size() > kMaxDocumentSize) {
     return common::Error{"document of " + std::to_string(json.size()) +
@@ -562,7 +576,8 @@ common::Result<bool> app_map(const Value& data, Decoder& decoder,
 
 // fetch/all and fetchs: the standard envelope around an app map.
 common::Result<InstanceList> decode_app_answer(std::string_view body) {
-  rapidjson::Document doc;
+  TreeMemory memory(body);
+  rapidjson::Document doc(memory.allocator());
   if (auto ok = parse(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
   if (!code) return code.error();
@@ -577,7 +592,8 @@ common::Result<InstanceList> decode_app_answer(std::string_view body) {
 }  // namespace
 
 common::Result<InstanceList> decode_registry_document(std::string_view json) {
-  rapidjson::Document doc;
+  TreeMemory memory(json);
+  rapidjson::Document doc(memory.allocator());
   if (auto ok = parse(json, doc); !ok) return ok.error();
   const Value* data = &doc;
   if (has_envelope(doc)) {
@@ -605,7 +621,8 @@ common::Result<InstanceList> decode_fetchs(std::string_view body) {
 }
 
 common::Result<PollsAnswer> decode_polls(std::string_view body) {
-  rapidjson::Document doc;
+  TreeMemory memory(body);
+  rapidjson::Document doc(memory.allocator());
   if (auto ok = parse(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
   if (!code) return code.error();
@@ -633,7 +650,8 @@ common::Result<PollsAnswer> decode_polls(std::string_view body) {
 }
 
 common::Result<std::vector<std::string>> decode_nodes(std::string_view body) {
-  rapidjson::Document doc;
+  TreeMemory memory(body);
+  rapidjson::Document doc(memory.allocator());
   if (auto ok = parse(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
   if (!code) return code.error();

@@ -23,6 +23,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Bytes malloc has handed out and not had back (heap and mmap'd blocks).
+std::size_t heap_in_use() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
 long rss_kib() {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -81,7 +87,10 @@ int main(int argc, char** argv) {
       list.instances.push_back(std::move(inst));
     }
   }
+  malloc_trim(0);
+  std::size_t data_heap = heap_in_use();
   auto data = std::make_shared<registry::RegistryData>(registry::RegistryData::from(list));
+  data_heap = heap_in_use() - data_heap;
 
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
@@ -91,12 +100,14 @@ int main(int argc, char** argv) {
 
   malloc_trim(0);
   long rss_before = rss_kib();
+  auto heap_before = heap_in_use();
   auto t0 = Clock::now();
   catalog::BuildStats stats;
   auto snap = catalog::build_snapshot(input, &stats);
   double build_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   malloc_trim(0);
   long rss_after = rss_kib();
+  auto heap_after = heap_in_use();
   std::size_t instances = data->instances();
   std::printf("instances            %zu (%d apps x %d)\n", instances, apps, per_app);
   std::printf("snapshot names       %llu\n", static_cast<unsigned long long>(stats.names));
@@ -104,6 +115,10 @@ int main(int argc, char** argv) {
   std::printf("snapshot RSS         %.1f MiB, %.0f bytes/instance\n",
               (rss_after - rss_before) / 1024.0,
               (rss_after - rss_before) * 1024.0 / static_cast<double>(instances));
+  std::printf("snapshot heap        %.0f bytes/instance (malloc's bytes in use)\n",
+              static_cast<double>(heap_after - heap_before) / static_cast<double>(instances));
+  std::printf("registry data heap   %.0f bytes/instance (RegistryData, as the daemon keeps it)\n",
+              static_cast<double>(data_heap) / static_cast<double>(instances));
 
   // One app changes (one instance renews): the build reuses every other service's block.
   std::shared_ptr<const catalog::Snapshot> previous = snap;
