@@ -335,6 +335,12 @@ class Builder {
                    });
       }
     }
+    // When most apps changed (a reconcile after every instance renewed), undoing and redoing
+    // each costs more than starting from nothing.
+    std::size_t apps = 0;
+    for (const auto& source : snap_->sources)
+      apps += source ? source->apps() : 0;
+    if (changes.size() > apps / 2 + 16) return false;
     for (const Change& c : changes) {
       if (c.before == nullptr) continue;
       bool removed = true;
