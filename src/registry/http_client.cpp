@@ -77,7 +77,19 @@ std::uint64_t HttpClient::submit(HttpRequest request, Callback done) {
   for (const auto& h : request.headers)
     t->headers = curl_slist_append(t->headers, h.c_str());
   CURL* e = t->easy;
+  // curl copies a URL's path and query a byte at a time, several times per request; a poll
+  // for 64 apps carries a ~3.6 KB query, which cost ~35 % of the registry thread. Given only
+  // the origin as the URL and the rest as the request target, it copies the target once.
+  // The target is in origin form, so no proxy may be in between: discodns talks to discovery
+  // nodes directly whatever http_proxy says.
+  auto scheme_end = request.url.find("://");
+  auto path = scheme_end == std::string::npos ? scheme_end : request.url.find('/', scheme_end + 3);
+  if (path != std::string::npos) {
+    curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, request.url.substr(path).c_str());  // copied
+    request.url.resize(path + 1);
+  }
   curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PROXY, "");
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));

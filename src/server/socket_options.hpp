@@ -8,7 +8,8 @@ namespace discodns::server {
 void set_reuse_port(int fd);
 
 // Large UDP buffers: a burst of queries waits in the kernel instead of being dropped while
-// the worker answers the previous batch. Best effort: the kernel caps it at net.core.*mem_max.
+// the worker answers the previous batch. Best effort: without CAP_NET_ADMIN the kernel caps
+// it at net.core.*mem_max.
 void set_udp_buffers(int fd);
 
 }  // namespace discodns::server

@@ -33,6 +33,7 @@ class Setup:
         if os.cpu_count() and os.cpu_count() > 1:
             os.sched_setaffinity(0, {1})
         self.emu, port = start_emulator(zone="gd", env="dev", time_factor=1)
+        deprioritize(self.emu.pid)
         self.work = tempfile.mkdtemp(prefix="discodns-bench-")
         self.dns = None
         try:
@@ -90,6 +91,22 @@ class Setup:
         stop_emulator(self.emu)
 
 
+# Nice level of the harness's registry side (emulator, churn driver) on the client's core: the
+# load generator wins the core whenever it has work, so the harness's registry traffic is not
+# measured as lost server throughput; at 5 it still gets a quarter of the core when contended
+# (the emulator needs ~6 % at 100 changes/s, and churn() reports the rate it reached).
+HARNESS_NICE = 5
+
+
+def deprioritize(pid):
+    """Every thread of pid at HARNESS_NICE (threads it starts later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), HARNESS_NICE)
+        except ProcessLookupError:
+            pass
+
+
 def a_count(sock, port, name, qid):
     """Number of A records for name (one UDP query, raw wire)."""
     q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
@@ -103,12 +120,19 @@ def a_count(sock, port, name, qid):
             return struct.unpack(">H", data[6:8])[0]
 
 
+# Queries in flight in closed-loop runs: ~3 ms of work for the server, so that the load
+# generator losing core 1 to the harness's registry side for a scheduler slice does not leave
+# the server idle (with 100, ~0.3 ms, core 0 idled 9 % of the time under churn and the
+# harness's stalls were measured as the server's loss: ratio 0.78-0.83 instead of 0.91-0.93).
+WINDOW = 1000
+
+
 def loadgen(port, queries, seconds, *options, binary=LOADGEN):
-    """One loadgen run on core 1 (closed loop, 100 in flight, unless options say otherwise);
+    """One loadgen run on core 1 (closed loop, WINDOW in flight, unless options say otherwise);
     its figures as a dict of floats: qps, lost, servfail, p99_us, …"""
     out = subprocess.run(["taskset", "-c", "1", binary, "--server", f"127.0.0.1:{port}",
                           "--queries", queries, "--seconds", str(seconds),
-                          *(options or ("--window", "100"))],
+                          *(options or ("--window", str(WINDOW)))],
                          capture_output=True, text=True).stdout
     return {k: float(v) for k, v in (kv.split("=") for kv in out.split())}
 
@@ -130,15 +154,11 @@ def thread_cpu(pid):
     return out
 
 
-def cpu_since(before, after, seconds):
-    return ", ".join(f"{name} {100 * (after[name] - before.get(name, 0)) / seconds:.0f}%"
-                     for name in sorted(after) if after[name] - before.get(name, 0) > 0)
-
-
 def churn(client, apps, rate, stop):
     """`rate` changes per second until stop is set: each tick registers a new instance on a
     random app and cancels the one registered a second earlier, so every change is real
     (nothing cancels out before discodns sees it) and the registry keeps its size."""
+    os.setpriority(os.PRIO_PROCESS, 0, HARNESS_NICE)  # Linux: 0 is this thread, not the process
     rnd = random.Random(2)
     live = []
     k = 0

@@ -6,10 +6,11 @@
 2. Queries per second while the registry changes RATE times a second (register and cancel
    on random apps, each followed by discodns's long polls and a snapshot rebuild), against
    the same load with the registry idle: discodns pinned to core 0, tests/bench/loadgen on
-   core 1 (closed loop), SECONDS each. Target (issue 5): within 10 % of the idle figure.
+   core 1 (closed loop, 1,000 in flight), the emulator and this driver at nice 5 on core 1,
+   ROUNDS x (SECONDS idle, SECONDS churn). Target (issue 5): within 10 % of the idle figure.
 
     python3 tests/bench/propagation.py [--apps 1000] [--instances 10] [--changes 200]
-        [--churn-rate 100] [--seconds 10] [--binary build/release/src/discodns]
+        [--churn-rate 100] [--seconds 10] [--rounds 3] [--binary build/release/src/discodns]
 """
 import argparse
 import random
@@ -17,7 +18,7 @@ import socket
 import threading
 import time
 
-from benchlib import BINARY, Setup, a_count, churn, cpu_since, loadgen, thread_cpu
+from benchlib import BINARY, HARNESS_NICE, WINDOW, Setup, a_count, churn, loadgen, thread_cpu
 
 
 def propagation(setup, changes):
@@ -54,34 +55,55 @@ def propagation(setup, changes):
           f"max {latencies[-1]:.1f} ms  (target p99 < 50 ms)")
 
 
-def qps_under_churn(setup, rate, seconds):
+def qps_under_churn(setup, rate, seconds, rounds):
+    """Idle and churn runs interleaved (idle, churn, idle, churn, …) so that a machine whose
+    speed drifts (a shared VM) weighs on both alike; the ratio is of the sums."""
     pid = setup.dns.pid
-    cpu0 = thread_cpu(pid)
-    idle = loadgen(setup.port, setup.queries, seconds)
-    cpu1 = thread_cpu(pid)
-    stop = threading.Event()
-    done = []
-    before = setup.metric("discodns_snapshot_builds_total")
-    worker = threading.Thread(target=lambda: done.append(churn(setup.client, setup.apps, rate, stop)))
-    worker.start()
-    time.sleep(1)  # let the churn reach its rate
-    cpu2, emu2 = thread_cpu(pid), thread_cpu(setup.emu.pid)
-    busy = loadgen(setup.port, setup.queries, seconds)
-    cpu3, emu3 = thread_cpu(pid), thread_cpu(setup.emu.pid)
-    stop.set()
-    worker.join()
-    rebuilt = setup.metric("discodns_snapshot_builds_total") - before
-    print(f"qps while the registry changes ({seconds:.0f} s each, closed loop, discodns on "
-          f"core 0, loadgen on core 1):")
-    print(f"  idle {idle['qps']:.0f} qps (lost {idle['lost']:.0f}); churn {busy['qps']:.0f} qps "
-          f"(lost {busy['lost']:.0f}, servfail {busy['servfail']:.0f}); "
-          f"ratio {busy['qps'] / idle['qps']:.2f} (target >= 0.90)")
-    print(f"  churn: {done[0]} changes in {seconds + 1:.0f} s ({done[0] / (seconds + 1):.0f}/s), "
-          f"{rebuilt:.0f} snapshots built")
-    print(f"  discodns CPU by thread (% of one core), idle: {cpu_since(cpu0, cpu1, seconds)}")
-    print(f"  discodns CPU by thread (% of one core), churn: {cpu_since(cpu2, cpu3, seconds)}")
-    print(f"  registry emulator CPU during churn (on core 1, with the load generator): "
-          f"{100 * (sum(emu3.values()) - sum(emu2.values())) / seconds:.0f}%")
+    idle, busy, ratios = [], [], []
+    cpu_idle, cpu_busy, emu_busy = {}, {}, 0.0
+    changes = rebuilt = 0
+
+    def add(total, before, after):
+        for name in after:
+            total[name] = total.get(name, 0) + after[name] - before.get(name, 0)
+
+    for _ in range(rounds):
+        c0 = thread_cpu(pid)
+        idle.append(loadgen(setup.port, setup.queries, seconds))
+        add(cpu_idle, c0, thread_cpu(pid))
+        stop = threading.Event()
+        done = []
+        before = setup.metric("discodns_snapshot_builds_total")
+        worker = threading.Thread(
+            target=lambda: done.append(churn(setup.client, setup.apps, rate, stop)))
+        worker.start()
+        time.sleep(1)  # let the churn reach its rate
+        c2, e2 = thread_cpu(pid), sum(thread_cpu(setup.emu.pid).values())
+        busy.append(loadgen(setup.port, setup.queries, seconds))
+        add(cpu_busy, c2, thread_cpu(pid))
+        emu_busy += sum(thread_cpu(setup.emu.pid).values()) - e2
+        stop.set()
+        worker.join()
+        changes += done[0]
+        rebuilt += setup.metric("discodns_snapshot_builds_total") - before
+        ratios.append(busy[-1]["qps"] / idle[-1]["qps"])
+    total = rounds * seconds
+    idle_qps = sum(r["qps"] for r in idle) / rounds
+    busy_qps = sum(r["qps"] for r in busy) / rounds
+    print(f"qps while the registry changes ({rounds} rounds of idle then churn, {seconds:.0f} s "
+          f"each, closed loop with {WINDOW} in flight, discodns on core 0, loadgen on core 1):")
+    print(f"  idle {idle_qps:.0f} qps (lost {sum(r['lost'] for r in idle):.0f}); churn "
+          f"{busy_qps:.0f} qps (lost {sum(r['lost'] for r in busy):.0f}, servfail "
+          f"{sum(r['servfail'] for r in busy):.0f}); ratio {busy_qps / idle_qps:.2f} "
+          f"(target >= 0.90; per round {', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"  churn: {changes} changes in {rounds * (seconds + 1):.0f} s "
+          f"({changes / (rounds * (seconds + 1)):.0f}/s), {rebuilt:.0f} snapshots built")
+    pct = lambda cpu: ", ".join(f"{n} {100 * v / total:.0f}%"  # noqa: E731
+                                for n, v in sorted(cpu.items()) if v > 0)
+    print(f"  discodns CPU by thread (% of one core), idle: {pct(cpu_idle)}")
+    print(f"  discodns CPU by thread (% of one core), churn: {pct(cpu_busy)}")
+    print(f"  registry emulator CPU during churn (on core 1, with the load generator, nice "
+          f"{HARNESS_NICE}): {100 * emu_busy / total:.0f}%")
 
 
 def main():
@@ -91,12 +113,13 @@ def main():
     p.add_argument("--changes", type=int, default=200)
     p.add_argument("--churn-rate", type=int, default=100)
     p.add_argument("--seconds", type=float, default=10)
+    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--binary", default=BINARY)
     a = p.parse_args()
     setup = Setup(a.apps, a.instances, a.binary)
     try:
         propagation(setup, a.changes)
-        qps_under_churn(setup, a.churn_rate, a.seconds)
+        qps_under_churn(setup, a.churn_rate, a.seconds, a.rounds)
     finally:
         setup.close()
 

@@ -36,7 +36,12 @@ class Discodns:
             extra=f'[ttl]\nmax_stale = "{max_stale}"\n')
         self.log = open(os.path.join(workdir, "discodns.log"), "w")
         try:
-            self.proc, port = discodns_process.start(BINARY, self.config, stderr=self.log)
+            # A proxy in the environment that would lose every request: discodns must talk to
+            # the nodes directly (its poll requests are in origin form).
+            dead = f"http://127.0.0.1:{discodns_process.free_port()}"
+            env = dict(os.environ, http_proxy=dead, HTTP_PROXY=dead, all_proxy=dead)
+            self.proc, port = discodns_process.start(BINARY, self.config, stderr=self.log,
+                                                     env=env)
         except RuntimeError as e:
             raise RuntimeError(f"{e}; see {self.log.name}") from None
         self.port = str(port)
