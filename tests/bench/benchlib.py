@@ -154,7 +154,7 @@ def thread_cpu(pid):
     return out
 
 
-def churn(client, apps, rate, stop):
+def churn(client, apps, rate, stop, env=None):
     """`rate` changes per second until stop is set: each tick registers a new instance on a
     random app and cancels the one registered a second earlier, so every change is real
     (nothing cancels out before discodns sees it) and the registry keeps its size."""
@@ -166,10 +166,11 @@ def churn(client, apps, rate, stop):
     while not stop.is_set():
         if len(live) >= rate // 2:
             app, host = live.pop(0)
-            client.cancel(f"svc{app}.bench", host)
+            client.cancel(f"svc{app}.bench", host, env=env)
         else:
             app, host = rnd.randrange(apps), f"churn{k}"
-            client.register(f"svc{app}.bench", host, [f"grpc://172.17.{k >> 8 & 255}.{k & 255}:9000"])
+            client.register(f"svc{app}.bench", host, [f"grpc://172.17.{k >> 8 & 255}.{k & 255}:9000"],
+                            env=env)
             live.append((app, host))
         k += 1
         ahead = start + k / rate - time.perf_counter()

@@ -15,6 +15,7 @@
 import argparse
 import random
 import socket
+import statistics
 import threading
 import time
 
@@ -95,7 +96,8 @@ def qps_under_churn(setup, rate, seconds, rounds):
     print(f"  idle {idle_qps:.0f} qps (lost {sum(r['lost'] for r in idle):.0f}); churn "
           f"{busy_qps:.0f} qps (lost {sum(r['lost'] for r in busy):.0f}, servfail "
           f"{sum(r['servfail'] for r in busy):.0f}); ratio {busy_qps / idle_qps:.2f} "
-          f"(target >= 0.90; per round {', '.join(f'{r:.2f}' for r in ratios)})")
+          f"(target >= 0.90); per round: median {statistics.median(ratios):.2f}, "
+          f"{', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"  churn: {changes} changes in {rounds * (seconds + 1):.0f} s "
           f"({changes / (rounds * (seconds + 1)):.0f}/s), {rebuilt:.0f} snapshots built")
     pct = lambda cpu: ", ".join(f"{n} {100 * v / total:.0f}%"  # noqa: E731
