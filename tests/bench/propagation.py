@@ -10,7 +10,7 @@
    ROUNDS x (SECONDS idle, SECONDS churn). Target (issue 5): within 10 % of the idle figure.
 
     python3 tests/bench/propagation.py [--apps 1000] [--instances 10] [--changes 200]
-        [--churn-rate 100] [--seconds 10] [--rounds 3] [--binary build/release/src/discodns]
+        [--churn-rate 100] [--seconds 5] [--rounds 10] [--binary build/release/src/discodns]
 """
 import argparse
 import random
@@ -114,8 +114,8 @@ def main():
     p.add_argument("--instances", type=int, default=10)
     p.add_argument("--changes", type=int, default=200)
     p.add_argument("--churn-rate", type=int, default=100)
-    p.add_argument("--seconds", type=float, default=10)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--binary", default=BINARY)
     a = p.parse_args()
     setup = Setup(a.apps, a.instances, a.binary)
