@@ -537,9 +537,13 @@ common::Result<int> envelope_code(const Value& doc) {
 }
 
 common::Error code_error(const Value& doc, int code) {
+  // The message goes to the log: a registry that answers a 60 MiB one gets 200 bytes of it.
+  constexpr std::size_t kMaxMessage = 200;
   std::string message;
   if (const Value* m = member(doc, "message"); m != nullptr && m->IsString()) {
-    message = text_of(*m);
+    std::string_view raw(m->GetString(), m->GetStringLength());
+    message = clean_text(prefix_of(raw, kMaxMessage));
+    if (raw.size() > kMaxMessage) message += "... (" + std::to_string(raw.size()) + " bytes)";
   }
   return common::Error{"registry answered code " + std::to_string(code) + " (message \"" + message +
                        "\")"};

@@ -481,6 +481,18 @@ TEST(Decode, EscapedControlsInPollsAndNodesAnswers) {
   EXPECT_NE(text.find("bad" + kFffd + kFffd + kFffd), std::string::npos) << text;
 }
 
+TEST(Decode, LongErrorMessagesAreCutForTheLog) {
+  // 2 MB of "é" (2 bytes each): the cut must not split a character.
+  std::string long_message;
+  for (int i = 0; i < 1'000'000; ++i)
+    long_message += "\xc3\xa9";
+  std::string text =
+      error_of(decode_fetch_all(R"({"code":-500,"message":")" + long_message + R"("})"));
+  EXPECT_LT(text.size(), 300u) << text.substr(0, 400);
+  EXPECT_NE(text.find("\xc3\xa9... (2000000 bytes)"), std::string::npos) << text;
+  EXPECT_EQ(text.find(kFffd), std::string::npos) << text;
+}
+
 TEST(Decode, DuplicatesKeepTheLastAndOutputIsSorted) {
   auto inst = [](const std::string& appid, const std::string& env, const std::string& zone,
                  const std::string& host, const std::string& version) {
