@@ -368,6 +368,8 @@ void Daemon::update_loop() {
       });
       if (stopping_) return;
     }
+    // The snapshots the workers let go of since the last pass are freed here, not by them.
+    store_.release_retired();
     // A failed build keeps the last snapshot: the old answers beat none.
     try {
       if (take_pending()) {
