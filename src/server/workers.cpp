@@ -1,5 +1,6 @@
 #include "server/workers.hpp"
 
+#include <chrono>
 #include <exception>
 #include <string>
 
@@ -72,6 +73,8 @@ Worker::Worker(unsigned index, const catalog::SnapshotStore& store)
 }
 
 void Worker::start() {
+  refresh_timer_.emplace(*io_);
+  refresh_when_idle();
   thread_ = std::thread([this] {
     common::name_current_thread(("dd-query-" + std::to_string(index_)).c_str());
     run();
@@ -91,12 +94,22 @@ void Worker::run() {
   }
 }
 
+void Worker::refresh_when_idle() {
+  refresh_timer_->expires_after(std::chrono::seconds(1));
+  refresh_timer_->async_wait([this](const boost::system::error_code& error) {
+    if (error) return;  // cancelled: the worker is stopping
+    (void)reader_.get();
+    refresh_when_idle();
+  });
+}
+
 void Worker::stop_and_join() {
   if (io_) io_->stop();
   if (thread_.joinable()) thread_.join();
 }
 
 void Worker::release_io() {
+  refresh_timer_.reset();
   guard_.reset();
   io_.reset();
 }

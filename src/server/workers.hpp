@@ -14,6 +14,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "catalog/store.hpp"
 #include "server/query_log.hpp"
@@ -121,10 +122,14 @@ class Worker {
 
  private:
   void run();
+  void refresh_when_idle();
 
   unsigned index_;
   WorkerCounters counters_;
   catalog::SnapshotReader reader_;
+  // Takes the current snapshot every second, queries or not: a worker that SO_REUSEPORT
+  // hands no queries would otherwise keep an old snapshot (tens of MB) alive indefinitely.
+  std::optional<boost::asio::steady_timer> refresh_timer_;
   std::uint32_t rotation_ = 0;
   QuerySampler sampler_;
   std::optional<boost::asio::io_context> io_;
