@@ -154,7 +154,7 @@ def thread_cpu(pid):
     return out
 
 
-def churn(client, apps, rate, stop, env=None):
+def churn(client, apps, rate, stop):
     """`rate` changes per second until stop is set: each tick registers a new instance on a
     random app and cancels the one registered a second earlier, so every change is real
     (nothing cancels out before discodns sees it) and the registry keeps its size."""
@@ -166,11 +166,10 @@ def churn(client, apps, rate, stop, env=None):
     while not stop.is_set():
         if len(live) >= rate // 2:
             app, host = live.pop(0)
-            client.cancel(f"svc{app}.bench", host, env=env)
+            client.cancel(f"svc{app}.bench", host)
         else:
             app, host = rnd.randrange(apps), f"churn{k}"
-            client.register(f"svc{app}.bench", host, [f"grpc://172.17.{k >> 8 & 255}.{k & 255}:9000"],
-                            env=env)
+            client.register(f"svc{app}.bench", host, [f"grpc://172.17.{k >> 8 & 255}.{k & 255}:9000"])
             live.append((app, host))
         k += 1
         ahead = start + k / rate - time.perf_counter()
