@@ -74,7 +74,7 @@ Worker::Worker(unsigned index, const catalog::SnapshotStore& store)
 
 void Worker::start() {
   refresh_timer_.emplace(*io_);
-  refresh_when_idle();
+  refresh_every_second();
   thread_ = std::thread([this] {
     common::name_current_thread(("dd-query-" + std::to_string(index_)).c_str());
     run();
@@ -94,12 +94,12 @@ void Worker::run() {
   }
 }
 
-void Worker::refresh_when_idle() {
+void Worker::refresh_every_second() {
   refresh_timer_->expires_after(std::chrono::seconds(1));
   refresh_timer_->async_wait([this](const boost::system::error_code& error) {
     if (error) return;  // cancelled: the worker is stopping
     (void)reader_.get();
-    refresh_when_idle();
+    refresh_every_second();
   });
 }
 

@@ -122,7 +122,7 @@ class Worker {
 
  private:
   void run();
-  void refresh_when_idle();
+  void refresh_every_second();
 
   unsigned index_;
   WorkerCounters counters_;
