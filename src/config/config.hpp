@@ -46,6 +46,9 @@ struct TtlConfig {
   std::chrono::seconds late_grace{5};
   std::chrono::seconds stale_ttl{5};
   std::chrono::seconds max_stale{3600};
+  // NXDOMAIN/NODATA below a registry region: short, because an app that registers a moment
+  // later (and is fetched on that very miss) must not stay hidden behind a cached NXDOMAIN.
+  std::chrono::seconds negative{5};
 };
 
 enum class SourceKind { kFile, kDiscovery };
@@ -59,6 +62,16 @@ struct RegistrySource {
   std::vector<std::string> envs;   // kDiscovery: envs to follow (empty = all seen)
   std::chrono::seconds reconcile_interval{15};
   std::filesystem::path state_file;  // kDiscovery: last good data, for a warm start; "" = none
+  // Removal guard (README "Removal guard"): what a full answer no longer lists is removed
+  // only once absent this long (unset: ttl.renew_interval + ttl.late_grace, one renew round
+  // in which a restarted registry refills); and when that would remove more than
+  // max_removal_share of the instances at once, only after mass_removal_hold.
+  std::optional<std::chrono::seconds> removal_delay;
+  double max_removal_share = 0.5;
+  std::chrono::seconds mass_removal_hold{300};
+  // On-miss fetch: at most this many /discovery/fetchs per second for names queried but not
+  // known (0 = off).
+  unsigned miss_fetches_per_second = 10;
 };
 
 struct AdminConfig {

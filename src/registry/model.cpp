@@ -6,6 +6,17 @@
 
 namespace discodns::registry {
 
+bool AppInstance::same_shape(const AppInstance& other) const {
+  return zone == other.zone && hostname == other.hostname && status == other.status &&
+         weight == other.weight && latest_ns == other.latest_ns && region == other.region &&
+         version == other.version && endpoints == other.endpoints && metadata == other.metadata;
+}
+
+bool same_shape(const AppInstances& a, const AppInstances& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const AppInstance& x, const AppInstance& y) { return x.same_shape(y); });
+}
+
 RegistryData RegistryData::from(InstanceList list, const RegistryData* previous) {
   RegistryData data;
   if (previous != nullptr) data = *previous;  // shares every shard until set() writes one

@@ -40,8 +40,16 @@ struct AppInstance {
   std::uint16_t weight = 10;   // metadata.weight; missing/invalid/<=0 -> 10 (the SDKs' default)
   std::int64_t renew_ns = 0;   // renew_timestamp, ns since epoch (int64, never double)
   std::int64_t latest_ns = 0;  // latest_timestamp of the instance
+  // Wall time (ns) at which renew_ns was the registry's current value: when the full answer
+  // (fetch/all, fetchs) that carried it arrived. Renews never reach polls, so a poll answer's
+  // renew_timestamp proves nothing about now; lateness is judged as of this moment
+  // (design.md §4). 0 = not observed (a file source, or data only a poll has told of).
+  std::int64_t observed_ns = 0;
 
   bool operator==(const AppInstance&) const = default;
+  // Equal in everything answers are compiled from: all but the times that only decide
+  // freshness (renew_ns, observed_ns), which a reconcile moves for every instance.
+  bool same_shape(const AppInstance& other) const;
 };
 
 // One instance as decoded, with its app's key.
@@ -73,6 +81,8 @@ struct AppKey {
 // The instances of one app, sorted by (zone, hostname). Immutable once shared.
 using AppInstances = std::vector<AppInstance>;
 using AppPtr = std::shared_ptr<const AppInstances>;
+// Same instances in the same order, equal but for their freshness times.
+bool same_shape(const AppInstances& a, const AppInstances& b);
 
 // All instances of the registry that one source sees, by app. Versions share every app (and
 // every shard of apps) that did not change, so a consumer finds what changed between two
