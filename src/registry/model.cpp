@@ -12,6 +12,12 @@ bool AppInstance::same_shape(const AppInstance& other) const {
          version == other.version && endpoints == other.endpoints && metadata == other.metadata;
 }
 
+void sort_instances(AppInstances& instances) {
+  std::sort(instances.begin(), instances.end(), [](const AppInstance& a, const AppInstance& b) {
+    return std::tie(a.zone, a.hostname) < std::tie(b.zone, b.hostname);
+  });
+}
+
 bool same_shape(const AppInstances& a, const AppInstances& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const AppInstance& x, const AppInstance& y) { return x.same_shape(y); });

@@ -81,6 +81,8 @@ struct AppKey {
 // The instances of one app, sorted by (zone, hostname). Immutable once shared.
 using AppInstances = std::vector<AppInstance>;
 using AppPtr = std::shared_ptr<const AppInstances>;
+// Sorts by (zone, hostname), the order RegistryData keeps (the registry sends random order).
+void sort_instances(AppInstances& instances);
 // Same instances in the same order, equal but for their freshness times.
 bool same_shape(const AppInstances& a, const AppInstances& b);
 
