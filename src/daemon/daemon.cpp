@@ -65,6 +65,20 @@ std::shared_ptr<const RegistryData> read_source_once(const config::RegistrySourc
   return std::make_shared<const RegistryData>();
 }
 
+registry::MirrorOptions mirror_options(const config::Config& config,
+                                       const config::RegistrySource& source) {
+  registry::MirrorOptions options;
+  options.envs = source.envs;
+  options.removal_delay_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          source.removal_delay.value_or(config.ttl.renew_interval + config.ttl.late_grace))
+          .count();
+  options.max_removal_share = source.max_removal_share;
+  options.mass_removal_hold_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(source.mass_removal_hold).count();
+  return options;
+}
+
 }  // namespace
 
 struct Daemon::Source {
@@ -206,7 +220,7 @@ void Daemon::open_sources() {
       region.stale = true;
       region.last_good_ns = 0;
       s->discovery = std::make_unique<registry::DiscoverySource>(
-          source, clock_,
+          source, mirror_options(config_, source), clock_,
           [this, i](std::shared_ptr<const RegistryData> data, const registry::SourceHealth& h) {
             deliver(i, std::move(data), h);
           });

@@ -1,50 +1,63 @@
-// DiscoverySource: follows one discovery cluster (one [[registry]] source) and delivers its
-// data whenever it changes. Runs one thread of its own with one HttpClient.
-//
-// Protocol (discovery-protocol.md §4, §6, §10): fetch/all at start and after every node
-// switch; then long polls (/discovery/polls), one env per request, appids chunked, a unique
-// poll hostname per request; and a periodic reconcile (fetch/all again) because polls never
-// report renews, /set changes, vanished apps or new appids. Nodes: the seeds plus those that
-// /discovery/nodes lists; on a transport error, an error code (-500 protect mode, …) or an
-// undecodable answer the node gets an exponential backoff with jitter and the next one is
-// used, with every latest_timestamp reset to 0. Bad answers never replace good data.
+// DiscoverySource: follows one discovery cluster (one [[registry]] source) on a thread of its
+// own and delivers its data whenever it changes. The protocol work is DiscoveryClient's; this
+// adds the thread, the hand-over of data and health, and the queue through which query
+// threads report names they could not answer (on-miss fetch) without ever waiting.
 #pragma once
 
+#include <array>
 #include <atomic>
-#include <chrono>
-#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <string>
+#include <string_view>
 #include <thread>
-#include <tuple>
 
 #include "common/clock.hpp"
-#include "common/histogram.hpp"
 #include "config/config.hpp"
+#include "registry/discovery_client.hpp"
 #include "registry/model.hpp"
+#include "registry/transport.hpp"
 
 namespace discodns::registry {
 
-// What the rest of the process may know about a source's health.
-struct SourceHealth {
-  bool has_data = false;
-  bool stale = false;              // no good answer for stale_after: registry unreachable
-  common::Nanos last_good_ns = 0;  // wall time of the last good answer
-  std::string node;                // node in use
-  std::uint64_t requests = 0;      // sent
-  // Completed requests by (node, endpoint, outcome). Endpoints: fetch_all, polls, nodes.
-  // Outcomes: ok, not_modified, transport_error, http_error, error_code, bad_answer.
-  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> completed;
-  common::Histogram poll_seconds;       // long polls that answered (data or -304)
-  common::Histogram reconcile_seconds;  // fetch/all: request sent to data applied
-  std::uint64_t failures = 0;
-  std::uint64_t node_switches = 0;
-  std::uint64_t polls_changed = 0;  // polls that returned data
-  std::uint64_t reconciles = 0;
+// A fixed ring of names, pushed by query threads without blocking or allocating (a push that
+// finds the ring busy or full is dropped) and drained by the registry thread.
+class MissQueue {
+ public:
+  static constexpr std::size_t kSlots = 32;
+  static constexpr std::size_t kMaxName = 255;
+  bool try_push(std::string_view wire_name) noexcept;
+  // f(std::string_view) for every name queued, oldest first.
+  template <class F>
+  void drain(F&& f) {
+    std::array<Slot, kSlots> taken;
+    std::size_t n = 0;
+    while (busy_.test_and_set(std::memory_order_acquire)) {
+    }
+    for (; n < count_; ++n)
+      taken[n] = slots_[(head_ + n) % kSlots];
+    head_ = (head_ + count_) % kSlots;
+    count_ = 0;
+    busy_.clear(std::memory_order_release);
+    for (std::size_t i = 0; i < n; ++i)
+      f(std::string_view(taken[i].bytes.data(), taken[i].length));
+  }
+
+ private:
+  struct Slot {
+    std::array<char, kMaxName> bytes;
+    std::uint8_t length = 0;
+  };
+  std::atomic_flag busy_ = ATOMIC_FLAG_INIT;
+  std::array<Slot, kSlots> slots_{};
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
 };
+
+// The apps a name below a region could belong to: `wire_prefix` is the lower-cased wire form
+// of the labels before the region label (appid labels, env, zone; maybe a host label or
+// _scheme._tcp first). Each suffix of the appid labels is a candidate (appids have dots).
+std::vector<AppKey> miss_candidates(std::string_view wire_prefix);
 
 class DiscoverySource {
  public:
@@ -52,7 +65,9 @@ class DiscoverySource {
   // data may be the same pointer as last time when only the health changed.
   using Sink = std::function<void(std::shared_ptr<const RegistryData>, const SourceHealth& health)>;
 
-  DiscoverySource(config::RegistrySource config, const common::Clock& clock, Sink sink);
+  // `transport`: null = the curl client (tests pass a fake).
+  DiscoverySource(config::RegistrySource config, MirrorOptions mirror, const common::Clock& clock,
+                  Sink sink, std::unique_ptr<Transport> transport = nullptr);
   ~DiscoverySource();
 
   // Data known before the first fetch (warm start); delivered to nobody, only merged.
@@ -60,10 +75,23 @@ class DiscoverySource {
   void start();
   void stop();
   SourceHealth health() const;
+  // Query threads: a name below this source's region that no app answers. Never blocks.
+  void note_miss(std::string_view wire_prefix) noexcept { misses_.try_push(wire_prefix); }
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  void run();
+  void deliver(std::shared_ptr<const RegistryData> data, const SourceHealth& health);
+
+  std::unique_ptr<Transport> transport_;
+  DiscoveryClient client_;
+  Sink sink_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  MissQueue misses_;
+  mutable std::mutex health_mutex_;
+  SourceHealth health_;  // a copy for readers on other threads
+  std::shared_ptr<const RegistryData> delivered_;
+  bool delivered_stale_ = true;
 };
 
 }  // namespace discodns::registry

@@ -135,6 +135,7 @@ void HttpClient::poll(std::chrono::milliseconds wait) {
     HttpResponse& r = t->response;
     CURLcode code = msg->data.result;
     r.transport_ok = code == CURLE_OK;
+    r.connect_failed = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
     if (!r.transport_ok) {
       r.error = t->too_large     ? "answer larger than " + std::to_string(t->max_body) + " bytes"
                 : t->over_budget ? "answers in flight exceed " + std::to_string(kMaxBufferedTotal) +
