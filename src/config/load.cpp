@@ -28,6 +28,7 @@
 //   late_grace = "5s"            # 0..2147483647s
 //   stale_ttl = "5s"             # TTL cap while the registry is unreachable; 0..2147483647s
 //   max_stale = "1h"             # serve stale data this long, then SERVFAIL; 0..2147483647s
+//   negative = "5s"              # negative TTL cap below registry regions; 0..2147483647s
 //
 //   [[registry]]                 # required, at least one
 //   region = "china"             # required; one DNS label of [a-z0-9-], 1..63, unique
@@ -38,6 +39,10 @@
 //   envs = ["dev"]               # discovery: optional; empty = every env seen
 //   reconcile_interval = "15s"   # discovery: optional, 1s..1h
 //   state_file = "/var/lib/discodns/china.json"  # discovery: optional; warm-start copy
+//   removal_delay = "35s"        # discovery: optional, 0..1h; default renew_interval + late_grace
+//   max_removal_share = 0.5      # discovery: optional, 0 < share <= 1 (1 = no share rule)
+//   mass_removal_hold = "5m"     # discovery: optional, removal_delay..24h
+//   miss_fetches_per_second = 10 # discovery: optional, 0..1000; 0 = no on-miss fetch
 //   # Keys of the other source kind are refused (e.g. nodes with source = "file").
 //
 //   [rrl]                        # response rate limiting, UDP only; off by default
@@ -533,7 +538,8 @@ class Loader {
   }
 
   void read_ttl(const Section& section, TtlConfig& ttl) const {
-    check_keys(section, {"renew_interval", "min", "max", "late_grace", "stale_ttl", "max_stale"});
+    check_keys(section, {"renew_interval", "min", "max", "late_grace", "stale_ttl", "max_stale",
+                         "negative"});
     if (auto v = get_seconds(section, "renew_interval", kMsPerSecond, kMaxTtlMs))
       ttl.renew_interval = *v;
     if (auto v = get_seconds(section, "min", 0, kMaxTtlMs)) ttl.min = *v;
@@ -550,6 +556,7 @@ class Loader {
     if (auto v = get_seconds(section, "late_grace", 0, kMaxTtlMs)) ttl.late_grace = *v;
     if (auto v = get_seconds(section, "stale_ttl", 0, kMaxTtlMs)) ttl.stale_ttl = *v;
     if (auto v = get_seconds(section, "max_stale", 0, kMaxTtlMs)) ttl.max_stale = *v;
+    if (auto v = get_seconds(section, "negative", 0, kMaxTtlMs)) ttl.negative = *v;
   }
 
   void read_registries(const Section& top, std::vector<RegistrySource>& out) const {
@@ -580,7 +587,8 @@ class Loader {
 
   RegistrySource read_registry(const Section& section) const {
     check_keys(section, {"region", "source", "file", "file_check_interval", "nodes", "envs",
-                         "reconcile_interval", "state_file"});
+                         "reconcile_interval", "state_file", "removal_delay", "max_removal_share",
+                         "mass_removal_hold", "miss_fetches_per_second"});
     RegistrySource source;
     source.region = require_string(section, "region");
     if (auto error = check_region(source.region))
@@ -597,8 +605,9 @@ class Loader {
     // Keys of the other kind would be silently ignored: refuse them so a half-edited source
     // does not run with settings the operator believes are in force.
     const bool is_file = source.kind == SourceKind::kFile;
-    static constexpr std::string_view kDiscoveryOnly[] = {"nodes", "envs", "reconcile_interval",
-                                                          "state_file"};
+    static constexpr std::string_view kDiscoveryOnly[] = {
+        "nodes",         "envs", "reconcile_interval", "state_file", "removal_delay",
+        "max_removal_share", "mass_removal_hold", "miss_fetches_per_second"};
     static constexpr std::string_view kFileOnly[] = {"file", "file_check_interval"};
     const std::span<const std::string_view> foreign =
         is_file ? std::span<const std::string_view>(kDiscoveryOnly)
@@ -639,7 +648,30 @@ class Loader {
     if (auto v = get_seconds(section, "reconcile_interval", kMsPerSecond, kHourMs))
       source.reconcile_interval = *v;
     if (auto state = get_string(section, "state_file")) source.state_file = resolve(*state);
+    read_removal_guard(section, source);
+    if (auto v = get_int(section, "miss_fetches_per_second", 0, 1000))
+      source.miss_fetches_per_second = static_cast<unsigned>(*v);
     return source;
+  }
+
+  void read_removal_guard(const Section& section, RegistrySource& source) const {
+    source.removal_delay = get_seconds(section, "removal_delay", 0, kHourMs);
+    if (const toml::node* node = find(section, "max_removal_share")) {
+      auto value = node->value<double>();  // integers too (1 = no share rule)
+      if (!value) wrong_type(*node, key_path(section, "max_removal_share"), "a number");
+      if (!(*value > 0 && *value <= 1))
+        fail(*node, key_path(section, "max_removal_share"),
+             "must be more than 0 and at most 1, got " + std::to_string(*value));
+      source.max_removal_share = *value;
+    }
+    constexpr std::int64_t kDayMs = 24 * kHourMs;
+    if (auto v = get_seconds(section, "mass_removal_hold", 0, kDayMs)) source.mass_removal_hold = *v;
+    // A hold shorter than the delay would never hold anything back.
+    if (source.removal_delay && source.mass_removal_hold < *source.removal_delay) {
+      const char* key = find(section, "mass_removal_hold") ? "mass_removal_hold" : "removal_delay";
+      fail(*find(section, key), key_path(section, key),
+           "mass_removal_hold must not be shorter than removal_delay");
+    }
   }
 
   void read_rrl(const Section& section, ServerConfig& server) const {

@@ -123,7 +123,9 @@ void Mirror::confirm_removals(common::Nanos now_ns, const std::vector<AppKey>* o
   const double share = data_.instances() == 0
                            ? 0.0
                            : static_cast<double>(due.size()) / double(data_.instances());
-  if (!due.empty() && share > options_.max_removal_share && !overdue) {
+  // A handful of instances is no mass removal, whatever share of a small registry it is.
+  const bool mass = due.size() >= kMassRemovalMinimum && share > options_.max_removal_share;
+  if (mass && !overdue) {
     if (!holding_) {
       ++stats_.mass_holds_total;
       spdlog::warn(

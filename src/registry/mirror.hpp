@@ -8,8 +8,8 @@
 //  - Removal guard: what a full answer no longer lists is still served, and removed only when
 //    a full answer at least removal_delay after it first went missing still lacks it (a
 //    registry restarted empty refills within one renew interval). When the confirmed
-//    removals would take more than max_removal_share of the instances at once, they wait
-//    for mass_removal_hold.
+//    removals would take more than max_removal_share of the instances at once (and at least
+//    kMassRemovalMinimum of them), they wait for mass_removal_hold.
 //  - Polls: an instance a poll answer omits was cancelled (removed at once) when the app's
 //    latest_timestamp moved; when it did not move, a /set took it out of the poll's UP-only
 //    view: it stays as WAITING and the app is fetched to confirm. A poll sent from position
@@ -48,6 +48,8 @@ struct MirrorStats {
 
 class Mirror {
  public:
+  // The share rule holds back only removals of at least this many instances.
+  static constexpr std::size_t kMassRemovalMinimum = 10;
   using Ticket = std::uint64_t;  // orders requests and answers of one mirror
   struct AppState {
     std::int64_t latest = 0;  // poll position: app-level latest_timestamp on the node in use

@@ -26,13 +26,14 @@ NAME = "goim.comet.dev.gd.china.example.com"
 
 
 class Discodns:
-    def __init__(self, nodes, workdir, max_stale="1h", reconcile="1s"):
+    def __init__(self, nodes, workdir, max_stale="1h", reconcile="1s", removal_delay="1s"):
         self.admin_port = discodns_process.free_port()
         self.config = os.path.join(workdir, "discodns.toml")
         discodns_process.write_discovery_config(
             self.config, f"{SOURCE}/zones/example.com.zone", [f"127.0.0.1:{n}" for n in nodes],
             self.admin_port, level="debug",
-            registry_extra=f'reconcile_interval = "{reconcile}"\nstate_file = "{workdir}/state.json"',
+            registry_extra=f'reconcile_interval = "{reconcile}"\nstate_file = "{workdir}/state.json"\n'
+                           f'removal_delay = "{removal_delay}"',
             extra=f'[ttl]\nmax_stale = "{max_stale}"\n')
         self.log = open(os.path.join(workdir, "discodns.log"), "w")
         try:
@@ -142,7 +143,8 @@ class LiveRegistry(unittest.TestCase):
         dns.wait_for(lambda r: r == ("NOERROR", []), timeout=5)
         c.set("goim.comet", ["comet-2"], statuses=[1])
         dns.wait_for(lambda r: r == ("NOERROR", ["10.0.0.12"]), timeout=5)
-        # The last instance leaves: polls never say so; the reconcile drops the app.
+        # The last instance leaves: polls never say so; a reconcile sees it gone, and the one
+        # after removal_delay (1 s here) drops the app.
         c.cancel("goim.comet", "comet-2")
         dns.wait_for(lambda r: r[0] == "NXDOMAIN", timeout=5)
 
