@@ -186,9 +186,12 @@ std::vector<AppKey> Mirror::apply_poll(const std::string& env, PollsAnswer answe
     AppPtr held = data_.find(key);
     for (auto& inst : incoming) {
       absent_since_.erase({key, inst.zone, inst.hostname});
-      inst.observed_ns = 0;  // a poll's renew time is the one of the last change (§10.3)
+      // discovery builds a poll answer when it sends it (immediate) or at the change that
+      // wakes it (delivered within 500 ms): its renew times are current as of its arrival.
+      // A node that lags behind what we hold never moves a renew time backwards.
+      inst.observed_ns = now_ns;
       const AppInstance* old = held ? find_instance(*held, inst) : nullptr;
-      if (old != nullptr && old->renew_ns >= inst.renew_ns) {
+      if (old != nullptr && old->renew_ns > inst.renew_ns) {
         inst.renew_ns = old->renew_ns;
         inst.observed_ns = old->observed_ns;
       }

@@ -14,8 +14,8 @@
 //    latest_timestamp moved; when it did not move, a /set took it out of the poll's UP-only
 //    view: it stays as WAITING and the app is fetched to confirm. A poll sent from position
 //    0 (a resync) is treated like a full answer for its app.
-//  - Renew times come from full answers only (polls carry stale ones, protocol §10.3), each
-//    with the moment it was observed.
+//  - Renew times are kept with the moment they were observed (an answer's arrival: discovery
+//    builds every answer, polls included, from its live registry), and never move backwards.
 #pragma once
 
 #include <cstdint>
