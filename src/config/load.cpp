@@ -605,9 +605,14 @@ class Loader {
     // Keys of the other kind would be silently ignored: refuse them so a half-edited source
     // does not run with settings the operator believes are in force.
     const bool is_file = source.kind == SourceKind::kFile;
-    static constexpr std::string_view kDiscoveryOnly[] = {
-        "nodes",         "envs", "reconcile_interval", "state_file", "removal_delay",
-        "max_removal_share", "mass_removal_hold", "miss_fetches_per_second"};
+    static constexpr std::string_view kDiscoveryOnly[] = {"nodes",
+                                                          "envs",
+                                                          "reconcile_interval",
+                                                          "state_file",
+                                                          "removal_delay",
+                                                          "max_removal_share",
+                                                          "mass_removal_hold",
+                                                          "miss_fetches_per_second"};
     static constexpr std::string_view kFileOnly[] = {"file", "file_check_interval"};
     const std::span<const std::string_view> foreign =
         is_file ? std::span<const std::string_view>(kDiscoveryOnly)
@@ -665,7 +670,8 @@ class Loader {
       source.max_removal_share = *value;
     }
     constexpr std::int64_t kDayMs = 24 * kHourMs;
-    if (auto v = get_seconds(section, "mass_removal_hold", 0, kDayMs)) source.mass_removal_hold = *v;
+    if (auto v = get_seconds(section, "mass_removal_hold", 0, kDayMs))
+      source.mass_removal_hold = *v;
     // A hold shorter than the delay would never hold anything back.
     if (source.removal_delay && source.mass_removal_hold < *source.removal_delay) {
       const char* key = find(section, "mass_removal_hold") ? "mass_removal_hold" : "removal_delay";

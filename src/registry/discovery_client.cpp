@@ -128,11 +128,11 @@ std::uint64_t DiscoveryClient::submit(std::string path, Millis timeout, Transpor
 
 void DiscoveryClient::submit_fetch_all(Time now) {
   Mirror::Ticket ticket = mirror_.ticket();
-  fetch_all_id_ = submit("/discovery/fetch/all", kFetchTimeout,
-                         [this, ticket, now](HttpResponse r) {
-                           fetch_all_id_ = 0;
-                           on_fetch_all(std::move(r), ticket, now);
-                         });
+  fetch_all_id_ =
+      submit("/discovery/fetch/all", kFetchTimeout, [this, ticket, now](HttpResponse r) {
+        fetch_all_id_ = 0;
+        on_fetch_all(std::move(r), ticket, now);
+      });
 }
 
 void DiscoveryClient::submit_nodes() {
@@ -176,10 +176,9 @@ void DiscoveryClient::submit_poll(Poll& poll) {
   for (const auto* e : poll.apps)
     path += "&latest_timestamp=" + std::to_string(e->second.latest);
   std::size_t index = static_cast<std::size_t>(&poll - polls_.data());
-  poll.id = submit(
-      std::move(path), kPollHold + kFetchTimeout,
-      [this, index](HttpResponse r) { on_poll(index, std::move(r)); },
-      {"x1-bmspy-timeout: " + std::to_string(kPollHold.count())});
+  poll.id = submit(std::move(path), kPollHold + kFetchTimeout,
+                   [this, index](HttpResponse r) { on_poll(index, std::move(r)); },
+                   {"x1-bmspy-timeout: " + std::to_string(kPollHold.count())});
 }
 
 void DiscoveryClient::submit_fetchs(Time now) {
@@ -207,7 +206,8 @@ bool DiscoveryClient::transport_failed(const char* endpoint, const HttpResponse&
 void DiscoveryClient::on_fetch_all(HttpResponse r, Mirror::Ticket ticket, Time sent) {
   const char* endpoint = "fetch_all";
   if (!r.transport_ok) return node_failed(endpoint, "transport_error", r.error);
-  if (r.status != 200) return node_failed(endpoint, "http_error", "HTTP " + std::to_string(r.status));
+  if (r.status != 200)
+    return node_failed(endpoint, "http_error", "HTTP " + std::to_string(r.status));
   auto decoded = decode_fetch_all(r.body);
   if (!decoded) return node_failed(endpoint, "bad_answer", decoded.error().text);
   mirror_.apply_full(std::move(decoded.value()), ticket, wall_.now_ns());
@@ -221,8 +221,7 @@ void DiscoveryClient::on_fetch_all(HttpResponse r, Mirror::Ticket ticket, Time s
 void DiscoveryClient::on_poll(std::size_t index, HttpResponse r) {
   Poll& poll = polls_[index];
   poll.id = 0;
-  if (!r.transport_ok && r.connect_failed)
-    return node_failed("polls", "transport_error", r.error);
+  if (!r.transport_ok && r.connect_failed) return node_failed("polls", "transport_error", r.error);
   if (!r.transport_ok) return poll_failed(poll, "transport_error", r.error);
   if (r.status != 200) return poll_failed(poll, "http_error", "HTTP " + std::to_string(r.status));
   auto decoded = decode_polls(r.body);
@@ -253,16 +252,15 @@ void DiscoveryClient::on_fetchs(const Fetch& fetch, Mirror::Ticket ticket, HttpR
   auto decoded = decode_fetchs(r.body);
   if (!decoded) return count("fetchs", "bad_answer");
   count("fetchs", "ok");
-  mirror_.apply_fetch(fetch.appids, fetch.env, std::move(decoded.value()), ticket,
-                      wall_.now_ns());
+  mirror_.apply_fetch(fetch.appids, fetch.env, std::move(decoded.value()), ticket, wall_.now_ns());
 }
 
 void DiscoveryClient::poll_failed(Poll& poll, const char* outcome, const std::string& why) {
   count("polls", outcome);
   ++poll.failures;
   if (++poll_failures_in_row_ >= kPollFailuresPerNode)
-    return node_failed("polls", outcome, why + " (" + std::to_string(poll_failures_in_row_) +
-                                             " polls in a row)");
+    return node_failed("polls", outcome,
+                       why + " (" + std::to_string(poll_failures_in_row_) + " polls in a row)");
   ++health_.poll_retries;
   poll.retry_at = now_ + backoff_for(poll.failures, kPollRetryBase, kPollRetryMax);
   spdlog::warn("registry {}: a poll to {} failed ({}); retrying it alone", config_.region,

@@ -47,7 +47,7 @@ struct SourceHealth {
   std::uint64_t poll_retries = 0;       // polls retried on their own after a failure
   std::uint64_t polls_changed = 0;      // polls that returned data
   std::uint64_t reconciles = 0;
-  std::uint64_t miss_fetches = 0;   // fetchs sent for names queried but unknown
+  std::uint64_t miss_fetches = 0;    // fetchs sent for names queried but unknown
   std::uint64_t misses_dropped = 0;  // misses not fetched: rate limit or recently fetched
   std::uint64_t nodes_known = 0;
   MirrorStats mirror;
@@ -66,9 +66,8 @@ class DiscoveryClient {
   static constexpr Millis kMissMemory{30'000};
 
   // `identity` makes poll hostnames unique across every client of the registry (§4.7).
-  DiscoveryClient(const config::RegistrySource& config, MirrorOptions mirror,
-                  Transport& transport, const common::Clock& wall, std::uint64_t random_seed,
-                  std::string identity);
+  DiscoveryClient(const config::RegistrySource& config, MirrorOptions mirror, Transport& transport,
+                  const common::Clock& wall, std::uint64_t random_seed, std::string identity);
 
   void seed(const RegistryData& data, common::Nanos saved_ns);
   // Submits what is due, then lets the transport run for at most `wait`, applying answers.
@@ -129,7 +128,7 @@ class DiscoveryClient {
   std::uint64_t nodes_id_ = 0;
   std::uint64_t fetchs_id_ = 0;
   Time next_reconcile_{};
-  Time now_{};                   // of the current step
+  Time now_{};  // of the current step
   Time last_good_{};
   int poll_failures_in_row_ = 0;  // on the current node
   Millis stale_after_{};

@@ -112,17 +112,15 @@ void Mirror::confirm_removals(common::Nanos now_ns, const std::vector<AppKey>* o
   std::vector<InstanceKey> due;
   bool overdue = false;  // absent for longer than the mass-removal hold
   for (const auto& [key, since] : absent_since_) {
-    if (only != nullptr &&
-        std::find(only->begin(), only->end(), std::get<0>(key)) == only->end()) {
+    if (only != nullptr && std::find(only->begin(), only->end(), std::get<0>(key)) == only->end()) {
       continue;
     }
     if (now_ns - since < options_.removal_delay_ns) continue;
     due.push_back(key);
     overdue |= now_ns - since >= options_.mass_removal_hold_ns;
   }
-  const double share = data_.instances() == 0
-                           ? 0.0
-                           : static_cast<double>(due.size()) / double(data_.instances());
+  const double share =
+      data_.instances() == 0 ? 0.0 : static_cast<double>(due.size()) / double(data_.instances());
   // A handful of instances is no mass removal, whatever share of a small registry it is.
   const bool mass = due.size() >= kMassRemovalMinimum && share > options_.max_removal_share;
   if (mass && !overdue) {
@@ -137,7 +135,8 @@ void Mirror::confirm_removals(common::Nanos now_ns, const std::vector<AppKey>* o
     stats_.held_removals = due.size();
   } else {
     if (holding_ && !due.empty())
-      spdlog::warn("registry mirror: removing {} instances absent since the hold began", due.size());
+      spdlog::warn("registry mirror: removing {} instances absent since the hold began",
+                   due.size());
     holding_ = false;
     stats_.held_removals = 0;
     remove_instances(due);

@@ -39,14 +39,14 @@ bool NodeSet::listed(const std::vector<std::string>& addrs) {
     node.missing = present ? 0 : node.missing + 1;
   }
   for (const auto& addr : addrs) {
-    bool known = std::any_of(nodes_.begin(), nodes_.end(),
-                             [&](const Node& n) { return n.addr == addr; });
+    bool known =
+        std::any_of(nodes_.begin(), nodes_.end(), [&](const Node& n) { return n.addr == addr; });
     if (!known) nodes_.push_back({addr, false});
   }
   const std::string in_use = nodes_[current_].addr;
   std::erase_if(nodes_, [](const Node& n) { return !n.seed && n.missing >= kForgetAfter; });
-  auto it = std::find_if(nodes_.begin(), nodes_.end(),
-                         [&](const Node& n) { return n.addr == in_use; });
+  auto it =
+      std::find_if(nodes_.begin(), nodes_.end(), [&](const Node& n) { return n.addr == in_use; });
   if (it != nodes_.end()) {
     current_ = static_cast<std::size_t>(it - nodes_.begin());
     return false;

@@ -19,7 +19,7 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  bool transport_ok = false;  // false: connect/timeout/reset/too large; see `error`
+  bool transport_ok = false;    // false: connect/timeout/reset/too large; see `error`
   bool connect_failed = false;  // the node could not be reached at all (refused, no route)
   long status = 0;              // HTTP status when transport_ok
   std::string body;

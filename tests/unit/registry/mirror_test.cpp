@@ -73,8 +73,10 @@ TEST(Mirror, RenewTimesKeepTheirObservationAndNeverGoBack) {
   EXPECT_EQ(seen.renew_ns, kT0);
   EXPECT_EQ(seen.observed_ns, kT0 + 20 * kS);
   // A poll answer from a lagging node: h1's renew time is older than the one held.
-  m.apply_poll("dev", poll_answer("a", 7, {inst("a", "h1", Status::kUp, kT0 - 60 * kS),
-                                           inst("a", "h2", Status::kUp, kT0 + 30 * kS)}),
+  m.apply_poll("dev",
+               poll_answer("a", 7,
+                           {inst("a", "h1", Status::kUp, kT0 - 60 * kS),
+                            inst("a", "h2", Status::kUp, kT0 + 30 * kS)}),
                {{"a", 5}}, kT0 + 31 * kS);
   auto app = m.data().find({"a", "dev"});
   ASSERT_EQ(app->size(), 2u);
@@ -169,9 +171,17 @@ TEST(Mirror, PollOmissions) {
   };
   const Case cases[] = {
       {"cancel (latest moved): removed at once", 5, 9, Status::kUp, {"h1"}, false},
-      {"/set status=2 (latest unchanged): kept as waiting", 5, 5, Status::kUp,
-       {"h1", "h2(waiting)"}, true},
-      {"waiting already: polls never carry it", 5, 9, Status::kWaiting, {"h1", "h2(waiting)"},
+      {"/set status=2 (latest unchanged): kept as waiting",
+       5,
+       5,
+       Status::kUp,
+       {"h1", "h2(waiting)"},
+       true},
+      {"waiting already: polls never carry it",
+       5,
+       9,
+       Status::kWaiting,
+       {"h1", "h2(waiting)"},
        false},
       {"resync from 0: absence only pending", 0, 9, Status::kUp, {"h1", "h2"}, false},
   };
@@ -193,9 +203,8 @@ TEST(Mirror, FetchAnswersCoverOnlyTheirApps) {
   Mirror m(options());
   m.apply_full(list({inst("a", "h1"), inst("b", "h1")}), m.ticket(), kT0);
   m.take_apps_changed();
-  m.apply_fetch({"a", "new"}, "dev",
-                list({inst("a", "h1", Status::kWaiting), inst("new", "n1")}), m.ticket(),
-                kT0 + 1 * kS);
+  m.apply_fetch({"a", "new"}, "dev", list({inst("a", "h1", Status::kWaiting), inst("new", "n1")}),
+                m.ticket(), kT0 + 1 * kS);
   EXPECT_EQ(hosts(m, "a"), std::vector<std::string>{"h1(waiting)"});
   EXPECT_EQ(hosts(m, "new"), std::vector<std::string>{"n1"});
   EXPECT_EQ(hosts(m, "b"), std::vector<std::string>{"h1"});  // not covered: untouched
