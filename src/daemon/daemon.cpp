@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "common/prometheus.hpp"
 #include "common/thread_priority.hpp"
+#include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
 #include "registry/persist.hpp"
 #include "wire/name.hpp"
@@ -79,6 +80,16 @@ registry::MirrorOptions mirror_options(const config::Config& config,
   return options;
 }
 
+// The zone serial is kept beside the first live source's warm-start file; without one,
+// serials follow the clock only.
+std::filesystem::path serial_file(const config::Config& config) {
+  for (const auto& source : config.registries) {
+    if (source.kind == config::SourceKind::kDiscovery && !source.state_file.empty())
+      return source.state_file.parent_path() / "discodns.serial";
+  }
+  return {};
+}
+
 }  // namespace
 
 struct Daemon::Source {
@@ -102,6 +113,9 @@ void Daemon::start() {
   started_ = true;
   try {
     zone_ = load_zone(config_);
+    state_ = std::make_unique<StateWriter>(serial_file(config_));
+    serial_ = state_->reserved();
+    if (serial_ != 0) spdlog::info("zone serial continues above {}", serial_);
     open_sources();
     // A file source's first read happens here, synchronously: no answers from no data. A
     // live source starts from its warm-start copy, if any, and syncs in the background.
@@ -298,8 +312,8 @@ bool Daemon::take_pending() {
   return changed;
 }
 
-// Writes each live source's data to its state_file: atomically, at most every 5 s (a busy
-// registry must not turn into a busy disk), and always at stop.
+// Hands each live source's data to the state writer for its state_file: at most every 5 s
+// (a busy registry must not turn into a busy disk), and always at stop.
 void Daemon::save_state(bool force) {
   constexpr auto kMinInterval = std::chrono::seconds(5);
   auto now = std::chrono::steady_clock::now();
@@ -309,14 +323,7 @@ void Daemon::save_state(bool force) {
     if (!s.discovery || s.config.state_file.empty() || region.data == s.saved) continue;
     if (region.stale && region.last_good_ns == 0) continue;  // nothing good to save yet
     if (!force && now - s.saved_at < kMinInterval) continue;
-    auto result = registry::save_registry(s.config.state_file, *region.data);
-    if (!result) {
-      spdlog::warn("{}: cannot save the warm-start file: {}", source_name(s.config),
-                   result.error().text);
-    } else {
-      spdlog::debug("{}: saved {} instances to {}", source_name(s.config), region.data->instances(),
-                    s.config.state_file.string());
-    }
+    state_->save(s.config.state_file, region.data);
     s.saved = region.data;
     s.saved_at = now;
   }
@@ -334,6 +341,7 @@ void Daemon::rebuild() {
   catalog::BuildStats stats;
   auto snapshot = catalog::build_snapshot(input, &stats);
   serial_ = input.serial;
+  state_->reserve(serial_);  // durable before any client or secondary can see it
   store_.publish(std::move(snapshot));
   builds_.fetch_add(1);
   blocks_built_.fetch_add(stats.blocks_built);
@@ -431,7 +439,10 @@ void Daemon::stop() {
   if (watchdog_thread_.joinable()) watchdog_thread_.join();
   try {
     take_pending();
-    save_state(true);
+    if (state_) {
+      save_state(true);
+      state_->stop();
+    }
   } catch (const std::exception& e) {
     spdlog::error("saving state at stop: {}", e.what());
   }

@@ -32,6 +32,8 @@
 
 namespace discodns::daemon {
 
+class StateWriter;
+
 class Daemon {
  public:
   explicit Daemon(config::Config config);
@@ -86,6 +88,7 @@ class Daemon {
   catalog::SnapshotStore store_;
   std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
   std::uint32_t serial_ = 0;
+  std::unique_ptr<StateWriter> state_;  // warm-start files and the serial, off this path
 
   std::mutex mutex_;  // guards pending_ and stopping_
   std::condition_variable wake_;

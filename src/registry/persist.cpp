@@ -78,7 +78,10 @@ std::string encode_fetch_all(const RegistryData& data) {
 }
 
 common::Result<bool> save_registry(const std::filesystem::path& file, const RegistryData& data) {
-  std::string text = encode_fetch_all(data);
+  return write_atomically(file, encode_fetch_all(data));
+}
+
+common::Result<bool> write_atomically(const std::filesystem::path& file, std::string_view text) {
   std::filesystem::path tmp = file;
   tmp += ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

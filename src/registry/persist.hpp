@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 #include "registry/model.hpp"
@@ -16,6 +17,9 @@ std::string encode_fetch_all(const RegistryData& data);
 // Writes atomically: a temporary file in the same directory, fsync, then rename, so a crash
 // leaves either the old file or the new one, never a torn one.
 common::Result<bool> save_registry(const std::filesystem::path& file, const RegistryData& data);
+
+// What save_registry does with any text.
+common::Result<bool> write_atomically(const std::filesystem::path& file, std::string_view text);
 
 // Reads a file written by save_registry (or any registry snapshot file).
 common::Result<RegistryData> load_registry(const std::filesystem::path& file);
