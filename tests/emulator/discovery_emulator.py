@@ -318,7 +318,11 @@ class Registry:
             self.broadcast(ins["env"], ins["appid"])
 
     def renew(self, zone, env, appid, hostname):
-        """§3.2: returns the stored instance (copy) or None. Only renew_timestamp changes."""
+        """§3.2: returns the stored instance (copy) or None. Only renew_timestamp changes.
+
+        model/instance.go App.Renew stamps the stored instance and returns a copy; registry.go
+        Registry.Renew only counts it for the guard: no latest_timestamp change, no broadcast,
+        so parked polls are never woken and answers already built keep their old value."""
         with self.lock:
             entry = self.apps.get((appid, env))
             ins = entry.zones.get(zone, {}).get(hostname) if entry else None
@@ -419,7 +423,10 @@ class Registry:
     def fetch(self, zone, env, appid, latest, status):
         """Apps.InstanceInfo (§3.5, §4): returns (info or None, code).
 
-        /fetch and /fetchs pass latest=-1 (never "not modified"); polls pass >= 0."""
+        /fetch and /fetchs pass latest=-1 (never "not modified"); polls pass >= 0.
+        Like Apps.InstanceInfo + copyInstance: a fresh copy of the stored instances, built now,
+        so renew_timestamp is the live value at this call (for every caller: fetch, immediate
+        poll answers, wake-ups); nothing is cached between calls (§10 item 3)."""
         with self.lock:
             entry = self.apps.get((appid, env))
             if entry is None:
@@ -456,7 +463,11 @@ class Registry:
 
     # -- long polls (§4)
     def polls(self, arg):
-        """Registry.Polls: returns (channel, new, miss, immediate data)."""
+        """Registry.Polls: returns (channel, new, miss, immediate data).
+
+        The immediate answer is built here, at request time (UP only, §2.4); otherwise one
+        Conn per (env, appid, hostname) is parked or, for a hostname already parked, reused
+        with count+1 and its channel shared (§4 item 7)."""
         appids, lts = arg["appid"], arg["latest_timestamp"]
         if len(appids) != len(lts):
             lts = arg["latest_timestamp"] = [0] * len(appids)
@@ -498,7 +509,12 @@ class Registry:
                     del hosts[arg["hostname"]]
 
     def broadcast(self, env, appid):
-        """Wake parked polls of (env, appid) with exactly that appid (§4 item 3)."""
+        """Wake parked polls of (env, appid) with exactly that appid (§4 item 3).
+
+        registry.go Registry.broadcast: one Fetch(conn.arg.Zone, ..., 0, InstanceStatusUP) per
+        hostname conn, i.e. UP only, the zone of the first poll of that hostname, built at the
+        moment of the change (the copy then waits in the channel; later renews do not touch
+        it), sent conn.count times with a 500 ms limit each."""
         with self.conns_lock:
             hosts = self.conns.pop((env, appid), None)
         if not hosts:
