@@ -637,7 +637,8 @@ class Emulator:
         protect=None re-enters protect mode iff the emulator was started with --protect.
         down > 0: for that many seconds new connections are reset (the process is not up yet),
         the self-instance is registered when the window ends.  Quirks, faults and the clock
-        offset are emulator settings, not node state: they are kept.
+        offset are emulator settings, not node state: they are kept.  --state-file is not
+        reloaded (the real server has nothing on disk).
         Returns a dict describing what was dropped."""
         with self.restart_lock:
             old = self.registry

@@ -1,6 +1,9 @@
 """Checks of the discovery emulator against discovery-protocol.md §13 (one test per point).
 
 Run: python3 -m unittest discover -s /work/main/tests/emulator -v
+TestRestart covers §12 (restart empty, refill by client.RenewingFleet); the TestPolls tests
+whose docstrings name registry.go / model/instance.go functions pin the poll-answer contents
+(renew times, WAITING, per-hostname channels) to the real code.
 """
 
 import http.client
