@@ -7,6 +7,44 @@ Standard library only.  One class holds the registry state (Registry), one class
 
     python3 discovery_emulator.py --listen 127.0.0.1:0 --zone gd --env dev --time-factor 60
 prints "emulator ready 127.0.0.1:<port>" once listening.
+
+Where each behaviour follows the real code (bilibili/discovery 1e12d5c, read-only reference;
+no code copied):
+
+* Poll answers are built, never cached (§4, §10 item 3, §12).  registry/registry.go
+  Registry.Polls builds the immediate answer at request time, Registry.broadcast builds the
+  wake-up answer inside the write that caused it; both go through Registry.Fetch ->
+  model/instance.go Apps.InstanceInfo -> App.Instances + copyInstance, i.e. a copy of the
+  stored instances *at that moment*.  So renew_timestamp in an immediate answer is the live one
+  at request time, and in a wake-up it is the value at the change; renews (App.Renew) touch only
+  the stored instance, never latest_timestamp, never broadcast.  A client that keeps polling
+  therefore holds renew times from the last change; only /fetch(s) and /fetch/all (App.Instances
+  at request time) show current ones.  Registry.fetch() and Registry.broadcast() below do the
+  same: the answer dict is a copy built when the answer is built.
+* Polls carry status 1 only (§2.4, §12): Registry.Polls and broadcast call Fetch with
+  InstanceStatusUP, so after /set status=2 an instance simply disappears from poll answers;
+  a zone whose instances are all WAITING is still listed, with [].
+* One wake-up channel per (env, appid, poll hostname) (§4 item 7): registry.go conns/hosts/conn
+  with count; a second poll with the same hostname reuses the first one's channel, arg (zone)
+  and count (Conn, Registry.polls, del_conns, broadcast).
+* /set wakes but does not bump the app version (model/instance.go App.Set updates only
+  the App's latestTimestamp, not Apps'), cancel bumps by +1 (Apps.UpdateLatest(0)), a vanished
+  app is never reported (broadcast skips a Fetch error): QUIRKS_DEFAULT.
+* Restart (§12 "a restarted node is empty"): the registry lives in memory only
+  (registry.NewRegistry); discovery/discovery.go New() starts protected if enableprotect,
+  syncup.go regSelf registers infra.discovery, exitProtect leaves protect mode after 60 s.
+  POST /_emulator/restart does the same to a running emulator (Emulator.restart).
+* The SDK side (naming/client.go Discovery.Register: renew every _registerGap, re-register on
+  -404, cancel on stop) is emulated by client.RenewingFleet.
+
+Control endpoints (query-string parameters, answers in the standard envelope):
+  GET  /_emulator/state                       counters, app versions, quirks, faults
+  POST /_emulator/fault?kind=K[&path=P][&seconds=S]   K in stall|close|garbage|error500|slow|none
+  POST /_emulator/quirk?name=N&on=0|1          toggle QUIRKS_DEFAULT entries
+  POST /_emulator/bulk   (JSON list body)      register many instances, one wake-up per app
+  POST /_emulator/clock?offset_ns=N            shift the registry clock
+  POST /_emulator/evict                        run one eviction scan now
+  POST /_emulator/restart[?protect=0|1][&down_ms=N]   kill + restart the node, empty (§12)
 """
 
 import argparse
@@ -19,6 +57,7 @@ import re
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -53,6 +92,9 @@ QUIRKS_DEFAULT = {
     "protect": False,        # §5.4: reads answer -500
 }
 FAULT_KINDS = ("stall", "close", "garbage", "error500", "slow")
+# Put into the channels of parked polls by /_emulator/restart: the poll dies unanswered, as
+# when the real process is killed (§12).
+RESTARTED = object()
 
 
 def go_json(obj):
@@ -276,7 +318,11 @@ class Registry:
             self.broadcast(ins["env"], ins["appid"])
 
     def renew(self, zone, env, appid, hostname):
-        """§3.2: returns the stored instance (copy) or None. Only renew_timestamp changes."""
+        """§3.2: returns the stored instance (copy) or None. Only renew_timestamp changes.
+
+        model/instance.go App.Renew stamps the stored instance and returns a copy; registry.go
+        Registry.Renew only counts it for the guard: no latest_timestamp change, no broadcast,
+        so parked polls are never woken and answers already built keep their old value."""
         with self.lock:
             entry = self.apps.get((appid, env))
             ins = entry.zones.get(zone, {}).get(hostname) if entry else None
@@ -377,7 +423,10 @@ class Registry:
     def fetch(self, zone, env, appid, latest, status):
         """Apps.InstanceInfo (§3.5, §4): returns (info or None, code).
 
-        /fetch and /fetchs pass latest=-1 (never "not modified"); polls pass >= 0."""
+        /fetch and /fetchs pass latest=-1 (never "not modified"); polls pass >= 0.
+        Like Apps.InstanceInfo + copyInstance: a fresh copy of the stored instances, built now,
+        so renew_timestamp is the live value at this call (for every caller: fetch, immediate
+        poll answers, wake-ups); nothing is cached between calls (§10 item 3)."""
         with self.lock:
             entry = self.apps.get((appid, env))
             if entry is None:
@@ -414,7 +463,11 @@ class Registry:
 
     # -- long polls (§4)
     def polls(self, arg):
-        """Registry.Polls: returns (channel, new, miss, immediate data)."""
+        """Registry.Polls: returns (channel, new, miss, immediate data).
+
+        The immediate answer is built here, at request time (UP only, §2.4); otherwise one
+        Conn per (env, appid, hostname) is parked or, for a hostname already parked, reused
+        with count+1 and its channel shared (§4 item 7)."""
         appids, lts = arg["appid"], arg["latest_timestamp"]
         if len(appids) != len(lts):
             lts = arg["latest_timestamp"] = [0] * len(appids)
@@ -456,7 +509,12 @@ class Registry:
                     del hosts[arg["hostname"]]
 
     def broadcast(self, env, appid):
-        """Wake parked polls of (env, appid) with exactly that appid (§4 item 3)."""
+        """Wake parked polls of (env, appid) with exactly that appid (§4 item 3).
+
+        registry.go Registry.broadcast: one Fetch(conn.arg.Zone, ..., 0, InstanceStatusUP) per
+        hostname conn, i.e. UP only, the zone of the first poll of that hostname, built at the
+        moment of the change (the copy then waits in the channel; later renews do not touch
+        it), sent conn.count times with a 500 ms limit each."""
         with self.conns_lock:
             hosts = self.conns.pop((env, appid), None)
         if not hosts:
@@ -539,11 +597,92 @@ class Emulator:
         self.addr = None
         self.nodes = [n for n in (args.nodes or "").split(",") if n]
         self.peers_up = False
+        self.protect_configured = bool(args.protect)  # enableprotect (§5.4, §9)
         self.protect_until = (time.monotonic() + PROTECT_DURATION / args.time_factor
                               if args.protect else 0.0)
         self.faults = {}        # path ("" = every read) -> dict(kind, until, event)
         self.faults_lock = threading.Lock()
         self.stop = threading.Event()
+        self.kick = threading.Event()  # wakes background() early (restart, stop)
+        # "process" life cycle, for /_emulator/restart
+        self.restart_lock = threading.Lock()
+        self.generation = 0           # +1 per restart; background() restarts its tickers
+        self.started_at = time.monotonic()  # when the current "process" came up
+        self.self_pending = False     # self-instance still to register (after a down window)
+        self.restarts = 0
+        self.socks = set()            # every open client connection (Handler.setup/finish)
+        self.socks_lock = threading.Lock()
+
+    def track(self, sock, add):
+        with self.socks_lock:
+            if add:
+                self.socks.add(sock)
+            else:
+                self.socks.discard(sock)
+
+    def down(self):
+        """True while a restarted "process" is not listening yet (down_ms of /restart)."""
+        return time.monotonic() < self.started_at
+
+    def restart(self, protect=None, down=0.0, keep=None):
+        """Kill and restart the node with nothing kept (§12 "a restarted node is empty").
+
+        The real server keeps its registry in memory only (registry.NewRegistry): a new process
+        has no instances, no app-level latest_timestamps, no parked polls, a fresh
+        self-preservation guard and fresh tickers (registry.proc, syncup.go regSelf).  The dying
+        process closes every TCP connection without an answer, so parked polls and idle
+        keep-alive connections see an empty reply / reset; only `keep` (the connection that asked
+        for the restart) is answered.  discovery.New(): protected = enableprotect, syncUp (no
+        peers here), regSelf registers infra.discovery, exitProtect ends protect mode 60 s later.
+        protect=None re-enters protect mode iff the emulator was started with --protect.
+        down > 0: for that many seconds new connections are reset (the process is not up yet),
+        the self-instance is registered when the window ends.  Quirks, faults and the clock
+        offset are emulator settings, not node state: they are kept.  --state-file is not
+        reloaded (the real server has nothing on disk).
+        Returns a dict describing what was dropped."""
+        with self.restart_lock:
+            old = self.registry
+            new = Registry(old.tf)
+            new.quirks = old.quirks          # shared dict: /quirk keeps working
+            new.clock_offset = old.clock_offset
+            with old.lock:
+                dropped = old.counts()
+                self.registry = new          # in-flight requests on `old` are lost with it
+            with old.conns_lock:
+                conns, old.conns = old.conns, {}
+            for hosts in conns.values():
+                for c in hosts.values():
+                    for _ in range(c.count):
+                        try:
+                            c.ch.put_nowait(RESTARTED)
+                        except queue.Full:
+                            pass  # the poll also notices its socket going away
+            closed = 0
+            with self.socks_lock:
+                socks = [s for s in self.socks if s is not keep]
+            for s in socks:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)  # FIN now; the handler thread closes it
+                    closed += 1
+                except OSError:
+                    pass
+            if protect is None:
+                protect = self.protect_configured
+            self.started_at = time.monotonic() + max(0.0, down)
+            self.protect_until = (self.started_at + PROTECT_DURATION / old.tf) if protect else 0.0
+            self.peers_up = False            # peers start Lost again (§6.5)
+            self.restarts += 1
+            self.generation += 1
+            if down > 0:
+                self.self_pending = True     # background() registers it at started_at
+            else:
+                self.self_pending = False
+                new.register(self.self_instance())  # §6.2 step 2 (regSelf)
+            self.kick.set()
+        return {"dropped_apps": dropped["apps"], "dropped_instances": dropped["instances"],
+                "closed_polls": dropped["active_polls"], "closed_connections": closed,
+                "protect": bool(protect), "down_ms": int(max(0.0, down) * 1000),
+                "restarts": self.restarts}
 
     def protected(self):
         """§5.4 protect mode: start-up window or runtime quirk."""
@@ -598,6 +737,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet
         pass
+
+    def setup(self):
+        super().setup()
+        self.emu.track(self.connection, True)  # so /_emulator/restart can drop it
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.emu.track(self.connection, False)
 
     # -- plumbing
     def _read_body(self):
@@ -857,6 +1006,9 @@ class Handler(BaseHTTPRequestHandler):
         reg = self.emu.registry
         ch, new, miss, data = reg.polls(arg)
         if single and arg["appid"][0] in miss:  # §3.8 unknown app: special envelope
+            # Like http/discovery.go poll(): Registry.Polls has already parked conns for the
+            # appids and the -404 return skips DelConns, so they stay (a later poll with the
+            # same hostname reuses them, count included).
             body = go_json({"code": NOTHING_FOUND, "message": "%s not found" % arg["appid"][0]})
             self._send(200, body, code=NOTHING_FOUND)
             return None
@@ -866,6 +1018,9 @@ class Handler(BaseHTTPRequestHandler):
         reg.parked += 1
         try:
             while True:
+                if reg is not self.emu.registry:  # node restarted: die unanswered (§12)
+                    self.close_connection = True
+                    return None
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -877,6 +1032,9 @@ class Handler(BaseHTTPRequestHandler):
                         self.close_connection = True
                         return None
                     continue
+                if msg is RESTARTED:
+                    self.close_connection = True
+                    return None
                 reg.del_conns(arg)
                 return msg, miss
         finally:
@@ -892,6 +1050,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "state" and self.command == "GET":
             st = reg.counts()
             st["protect"] = emu.protected()
+            st["restarts"] = emu.restarts
             with emu.faults_lock:
                 st["faults"] = {p: {"kind": f["kind"], "seconds": f["seconds"]}
                                 for p, f in emu.faults.items()}
@@ -929,6 +1088,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.envelope(OK, {"offset_ns": reg.clock_offset})
         if name == "evict":
             return self.envelope(OK, {"evicted": reg.evict()})
+        if name == "restart":
+            p = get("protect")
+            protect = None if p == "" else p in _TRUE
+            try:
+                down = float(get("down_ms", "0") or 0) / 1000.0
+            except ValueError:
+                return self.envelope(REQUEST_ERR, message="down_ms must be a number")
+            info = emu.restart(protect=protect, down=down, keep=self.connection)
+            self.close_connection = True  # answered with "Connection: close", then closed
+            return self.envelope(OK, info)
         return self.text(404, "404 page not found")
 
 
@@ -936,13 +1105,27 @@ class Handler(BaseHTTPRequestHandler):
 # Background work (§5, §6.2) and start-up
 
 def background(emu):
-    """Self renew every 30 s, eviction scan every 60 s, expected-renew recount every 15 min."""
-    reg = emu.registry
-    t0 = time.monotonic()
-    nxt = {"renew": t0 + reg.scaled(RENEW_INTERVAL), "scan": t0 + reg.scaled(SCAN_INTERVAL),
-           "recount": t0 + reg.scaled(RECOUNT_INTERVAL)}
+    """Self renew every 30 s, eviction scan every 60 s, expected-renew recount every 15 min.
+
+    The tickers run from process start (registry.proc, syncup.go regSelf); after
+    /_emulator/restart they start again from the new start time."""
+    gen = None
     while not emu.stop.is_set():
-        now = time.monotonic()
+        with emu.restart_lock:
+            reg = emu.registry
+            if gen != emu.generation:
+                gen, t0 = emu.generation, emu.started_at
+                nxt = {"renew": t0 + reg.scaled(RENEW_INTERVAL),
+                       "scan": t0 + reg.scaled(SCAN_INTERVAL),
+                       "recount": t0 + reg.scaled(RECOUNT_INTERVAL)}
+            now = time.monotonic()
+            if emu.self_pending and now >= emu.started_at:
+                emu.self_pending = False
+                reg.register(emu.self_instance())  # restarted "process" is up (regSelf)
+        if now < emu.started_at:
+            emu.kick.wait(emu.started_at - now)
+            emu.kick.clear()
+            continue
         if now >= nxt["renew"]:
             nxt["renew"] += reg.scaled(RENEW_INTERVAL)
             if reg.renew(emu.zone, emu.env, SELF_APPID, emu.host) is None:
@@ -954,7 +1137,8 @@ def background(emu):
         if now >= nxt["recount"]:
             nxt["recount"] += reg.scaled(RECOUNT_INTERVAL)
             reg.recount()
-        emu.stop.wait(max(0.0, min(nxt.values()) - time.monotonic()))
+        emu.kick.wait(max(0.0, min(nxt.values()) - time.monotonic()))
+        emu.kick.clear()
 
 
 def load_state(emu, path):
@@ -1013,6 +1197,18 @@ def main(argv=None):
         request_queue_size = 1024
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
+        def verify_request(self, request, client_address):
+            """While a restarted node is "down" (restart down_ms), reset every new connection:
+            the nearest a listening emulator gets to the refused connect of a dead process."""
+            if not emu.down():
+                return True
+            try:
+                request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                request.close()  # RST
+            except OSError:
+                pass
+            return False
+
     httpd = Server((host, port), Handler)
     bound = httpd.server_address
     emu.addr = ("[%s]:%d" if ":" in bound[0] else "%s:%d") % (bound[0], bound[1])
@@ -1022,6 +1218,7 @@ def main(argv=None):
 
     def shutdown(signum, frame):
         emu.stop.set()
+        emu.kick.set()
         threading.Thread(target=httpd.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, shutdown)

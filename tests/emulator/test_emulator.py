@@ -1,6 +1,9 @@
 """Checks of the discovery emulator against discovery-protocol.md §13 (one test per point).
 
 Run: python3 -m unittest discover -s /work/main/tests/emulator -v
+TestRestart covers §12 (restart empty, refill by client.RenewingFleet); the TestPolls tests
+whose docstrings name registry.go / model/instance.go functions pin the poll-answer contents
+(renew times, WAITING, per-hostname channels) to the real code.
 """
 
 import http.client
@@ -14,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from client import Client, start_emulator, stop_emulator  # noqa: E402
+from client import Client, RenewingFleet, start_emulator, stop_emulator  # noqa: E402
 
 
 class Poller(threading.Thread):
@@ -34,6 +37,48 @@ class Poller(threading.Thread):
         self.elapsed = time.monotonic() - t0
         self.body = json.loads(raw)
         self.c.close()
+
+
+def raw_request(port, path, headers=()):
+    """Send one GET on a fresh socket and return it without reading the answer."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    head = "GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, "".join(
+        "%s: %s\r\n" % h for h in headers))
+    s.sendall(head.encode())
+    return s
+
+
+def read_answer(s):
+    """Read one HTTP answer (Content-Length framed); b"" when the peer closed without one."""
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, body = data.split(b"\r\n\r\n", 1)
+        n = int([ln.split(b":", 1)[1] for ln in head.split(b"\r\n")
+                 if ln.lower().startswith(b"content-length:")][0])
+        while len(body) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head + b"\r\n\r\n" + body
+    except ConnectionResetError:
+        return data
+
+
+def died_unanswered(s, limit=2.0):
+    """True when the server closed/reset the connection without sending anything."""
+    s.settimeout(limit)
+    try:
+        return s.recv(4096) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
 
 
 def wait_parked(c, n, limit=3.0):
@@ -334,6 +379,136 @@ class TestPolls(Base):
         self.assertEqual(list(p1.body["data"]), ["px.b"])  # asked only for px.a
         self.assertEqual(p2.body["code"], -304)
 
+    def test_poll_renew_timestamp_is_value_when_answer_built(self):
+        """§10 item 3, §12: renews are invisible to polls.  The real server keeps no copy of
+        poll answers: registry.go Registry.Polls (immediate answer, at request time) and
+        Registry.broadcast (wake-up, inside the write that changed the app) both build the
+        answer via Registry.Fetch -> model/instance.go Apps.InstanceInfo -> copyInstance.  So
+        an immediate answer carries the renew time current at the request, a wake-up the one
+        current at the change, and a client that keeps polling never sees later renews."""
+        self.c.register("rt.a", "h1", ["grpc://1.1.1.1:1"])
+        la = self.latest("rt.a")
+        r1 = self.c.renew("rt.a", "h1")["data"]["renew_timestamp"]
+        for path in ("/discovery/polls", "/discovery/poll"):
+            _, _, raw = self.c.polls(["rt.a"], [0], hostname="rt", path=path)
+            body = json.loads(raw)["data"]
+            info = body["rt.a"] if path.endswith("polls") else body
+            self.assertEqual(info["instances"]["gd"][0]["renew_timestamp"], r1)
+        p = Poller(self.port, ["rt.a"], [la], "rt1", 3000)
+        p.start()
+        wait_parked(self.c, 1)
+        r2 = self.c.renew("rt.a", "h1")["data"]["renew_timestamp"]
+        self.assertGreater(r2, r1)
+        time.sleep(0.15)
+        self.assertTrue(p.is_alive())  # the renew did not wake it
+        self.c.register("rt.a", "h2", ["grpc://1.1.1.1:2"])
+        p.join(4)
+        info = p.body["data"]["rt.a"]
+        got = {i["hostname"]: i["renew_timestamp"] for i in info["instances"]["gd"]}
+        self.assertEqual(got["h1"], r2)  # the value at the change
+        r3 = self.c.renew("rt.a", "h1")["data"]["renew_timestamp"]
+        self.assertGreater(r3, r2)
+        _, _, raw = self.c.polls(["rt.a"], [info["latest_timestamp"]], hostname="rt",
+                                 timeout_ms=300)
+        self.assertEqual(json.loads(raw)["code"], -304)  # poll data stays at r2
+        # reads are live: /fetch, /fetchs and /fetch/all show r3
+        f = self.c.fetch("rt.a")["data"]["instances"]["gd"]
+        self.assertEqual({i["hostname"]: i["renew_timestamp"] for i in f}["h1"], r3)
+        f = self.c.fetchs(["rt.a"])["data"]["rt.a"]["instances"]["gd"]
+        self.assertEqual({i["hostname"]: i["renew_timestamp"] for i in f}["h1"], r3)
+        f = self.c.fetch_all()["data"]["rt.a"]
+        self.assertEqual({i["hostname"]: i["renew_timestamp"] for i in f}["h1"], r3)
+        # an immediate answer (e.g. after a node switch, from 0) is built now: r3
+        _, _, raw = self.c.polls(["rt.a"], [0], hostname="rt")
+        f = json.loads(raw)["data"]["rt.a"]["instances"]["gd"]
+        self.assertEqual({i["hostname"]: i["renew_timestamp"] for i in f}["h1"], r3)
+
+    def test_renew_never_wakes_parked_polls(self):
+        """§3.2, §4 item 3: App.Renew only stamps the stored instance; Registry.Renew never
+        calls broadcast, whatever the poll path or hostname sharing."""
+        self.c.register("rw.a", "h", ["grpc://1.1.1.1:1"])
+        la = self.latest("rw.a")
+        ps = [Poller(self.port, ["rw.a"], [la], "rw1", 700),
+              Poller(self.port, ["rw.a"], [la], "rw1", 700),  # shared hostname
+              Poller(self.port, ["rw.a"], [la], "rw3", 700, path="/discovery/poll")]
+        for p in ps:
+            p.start()
+        wait_parked(self.c, 3)
+        for _ in range(5):
+            self.assertEqual(self.c.renew("rw.a", "h")["code"], 0)
+        self.assertEqual(self.c.renew("rw.a", "nope")["code"], -404)
+        for p in ps:
+            p.join(3)
+            self.assertEqual(p.body["code"], -304)
+            self.assertGreater(p.elapsed, 0.6)
+        self.assertEqual(self.latest("rw.a"), la)
+
+    def test_waiting_omitted_from_polls(self):
+        """§2.4, §12: polls carry status 1 only (Registry.Polls / broadcast fetch with
+        InstanceStatusUP): after /set status=2 the instance is simply absent, in wake-ups and in
+        immediate answers; a zone whose instances are all WAITING is listed with []."""
+        self.c.register("wt.a", "h1", ["grpc://1.1.1.1:1"])
+        self.c.register("wt.a", "h2", ["grpc://1.1.1.1:2"])
+        self.c.register("wt.a", "h3", ["grpc://1.1.1.1:3"], zone="gd2")
+        la = self.latest("wt.a")
+        hosts = lambda info: {z: sorted(i["hostname"] for i in lst)
+                              for z, lst in info["instances"].items()}
+        p = Poller(self.port, ["wt.a"], [la], "wt1", 3000)
+        pp = Poller(self.port, ["wt.a"], [la], "wt2", 3000, path="/discovery/poll")
+        p.start(), pp.start()
+        wait_parked(self.c, 2)
+        self.assertEqual(self.c.set("wt.a", ["h2"], statuses=[2])["code"], 0)
+        p.join(4), pp.join(4)
+        self.assertEqual(hosts(p.body["data"]["wt.a"]), {"gd": ["h1"], "gd2": ["h3"]})
+        self.assertEqual(p.body["data"]["wt.a"]["latest_timestamp"], la)  # /set: no bump
+        self.assertEqual(hosts(pp.body["data"]), {"gd": ["h1"], "gd2": ["h3"]})
+        _, _, raw = self.c.polls(["wt.a"], [0], hostname="wt")
+        self.assertEqual(hosts(json.loads(raw)["data"]["wt.a"]), {"gd": ["h1"], "gd2": ["h3"]})
+        _, _, raw = self.c.polls(["wt.a"], [0], hostname="wt", path="/discovery/poll")
+        self.assertEqual(hosts(json.loads(raw)["data"]), {"gd": ["h1"], "gd2": ["h3"]})
+        self.assertEqual(hosts(self.c.fetch("wt.a", status=3)["data"]),
+                         {"gd": ["h1", "h2"], "gd2": ["h3"]})
+        self.assertEqual(hosts(self.c.fetch("wt.a", status=2)["data"]), {"gd": ["h2"], "gd2": []})
+        # the last UP instance of a zone goes WAITING: the zone stays, empty
+        p = Poller(self.port, ["wt.a"], [la], "wt1", 3000)
+        p.start()
+        wait_parked(self.c, 1)
+        self.c.set("wt.a", ["h3"], statuses=[2], zone="gd2")
+        p.join(4)
+        self.assertEqual(hosts(p.body["data"]["wt.a"]), {"gd": ["h1"], "gd2": []})
+        # back to UP: present again in the next wake-up
+        p = Poller(self.port, ["wt.a"], [la], "wt1", 3000)
+        p.start()
+        wait_parked(self.c, 1)
+        self.c.set("wt.a", ["h2"], statuses=[1])
+        p.join(4)
+        self.assertEqual(hosts(p.body["data"]["wt.a"]), {"gd": ["h1", "h2"], "gd2": []})
+
+    def test_wakeup_channel_per_hostname_uses_first_zone(self):
+        """§4 items 3 and 7: registry.go keeps one conn per (env.appid, hostname); a second
+        poll with the same hostname only increments count and shares the first one's channel
+        and arg, so both get the wake-up filtered by the FIRST poll's zone.  A poll with its own
+        hostname has its own conn and its own zone filter."""
+        self.c.register("hz.a", "h", ["grpc://1.1.1.1:1"], zone="gd")
+        self.c.register("hz.a", "h", ["grpc://1.1.1.1:1"], zone="gd2")
+        la = self.latest("hz.a")
+        base = self.c.state()["parked_conns"]  # /poll of an unknown app leaks one (real too)
+        p1 = Poller(self.port, ["hz.a"], [la], "hz-shared", 3000, zone="gd2")
+        p1.start()
+        wait_parked(self.c, 1)
+        p2 = Poller(self.port, ["hz.a"], [la], "hz-shared", 3000)  # no zone, same hostname
+        p3 = Poller(self.port, ["hz.a"], [la], "hz-own", 3000)
+        p2.start(), p3.start()
+        wait_parked(self.c, 3)
+        self.assertEqual(self.c.state()["parked_conns"] - base, 3)  # count 2 + 1
+        self.c.register("hz.a", "h2", ["grpc://1.1.1.1:2"], zone="gd")
+        for p in (p1, p2, p3):
+            p.join(4)
+            self.assertLess(p.elapsed, 2)
+        self.assertEqual(list(p1.body["data"]["hz.a"]["instances"]), ["gd2"])
+        self.assertEqual(list(p2.body["data"]["hz.a"]["instances"]), ["gd2"])
+        self.assertEqual(list(p3.body["data"]["hz.a"]["instances"]), ["gd", "gd2"])
+
     def test_single_poll(self):
         r = self.c.call("GET", "/discovery/poll", [("appid", "po.none"), ("env", "dev"),
                                                    ("hostname", "x")])
@@ -461,6 +636,11 @@ class TestStartupProtect(Base):
     """§5.4 protect mode for 60 s / time factor at start."""
     opts = {"protect": True, "time_factor": 60, "nodes": ["127.0.0.1:1", "127.0.0.9:2"]}
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.started = time.monotonic()
+
     def test_protect_then_normal(self):
         self.assertEqual(self.c.fetch("infra.discovery")["code"], -500)
         self.assertEqual(self.c.register("sp.a", "h", ["grpc://1.1.1.1:1"])["code"], 0)
@@ -470,6 +650,167 @@ class TestStartupProtect(Base):
         self.assertEqual([n["addr"] for n in nodes],
                          ["127.0.0.1:1", "127.0.0.9:2", "127.0.0.1:%d" % self.port])
         self.assertTrue(all(n["status"] == 0 and n["zone"] == "gd" for n in nodes))
+
+    def test_restart_reenters_configured_protect(self):
+        """discovery.New(): protected = enableprotect on every start; exitProtect ends it
+        60 s (here 1 s) later.  protect=0 overrides."""
+        time.sleep(max(0.0, 1.1 - (time.monotonic() - self.started)))
+        self.assertEqual(self.c.fetch("infra.discovery")["code"], 0)
+        self.assertTrue(self.c.restart()["protect"])
+        self.assertEqual(self.c.fetch("infra.discovery")["code"], -500)
+        self.assertEqual(self.c.nodes()["code"], -500)
+        time.sleep(1.1)
+        self.assertEqual(self.c.fetch("infra.discovery")["code"], 0)
+        self.assertFalse(self.c.restart(protect=False)["protect"])
+        self.assertEqual(self.c.fetch("infra.discovery")["code"], 0)
+
+
+class TestRestart(Base):
+    """§12 "a restarted node is empty": POST /_emulator/restart, and client.RenewingFleet
+    (naming/client.go Register: renew every 30 s, re-register on -404) refilling it."""
+    opts = {"time_factor": 60}  # renew interval 0.5 s, protect 1 s
+
+    def self_instance(self):
+        return self.c.fetch("infra.discovery")["data"]["instances"]["gd"][0]
+
+    def test_restart_empty_and_self_registered(self):
+        self.c.register("rs.a", "h", ["grpc://1.1.1.1:1"])
+        self.c.register("rs.b", "h", ["grpc://1.1.1.1:1"], status=2)
+        before = self.self_instance()
+        time.sleep(0.01)
+        info = self.c.restart()
+        self.assertGreaterEqual(info["dropped_apps"], 3)
+        self.assertGreaterEqual(info["dropped_instances"], 3)
+        self.assertEqual((info["protect"], info["down_ms"]), (False, 0))
+        self.assertEqual(self.c.fetch("rs.a")["code"], -404)
+        self.assertEqual(self.c.fetch("rs.b", status=3)["code"], -404)
+        self.assertEqual(list(self.c.fetch_all()["data"]), ["infra.discovery"])
+        st = self.c.state()
+        self.assertEqual(list(st["latest"]), ["infra.discovery|dev"])  # app versions gone
+        self.assertEqual((st["instances"], st["parked_conns"], st["active_polls"]), (1, 0, 0))
+        self.assertGreaterEqual(st["restarts"], 1)
+        after = self.self_instance()  # regSelf again, with new timestamps
+        self.assertEqual(after["addrs"], ["http://127.0.0.1:%d" % self.port])
+        self.assertGreater(after["reg_timestamp"], before["reg_timestamp"])
+        self.assertGreater(after["up_timestamp"], before["up_timestamp"])
+        self.assertEqual(self.c.renew("rs.a", "h")["code"], -404)  # what makes clients refill
+        # an unknown app hangs in polls (§10 item 1) until registered again
+        _, _, raw = self.c.polls(["rs.a"], [0], hostname="rs", timeout_ms=300)
+        self.assertEqual(json.loads(raw)["code"], -304)
+        self.c.register("rs.a", "h", ["grpc://1.1.1.1:1"])
+        _, _, raw = self.c.polls(["rs.a"], [0], hostname="rs")
+        body = json.loads(raw)
+        self.assertEqual(body["data"]["rs.a"]["latest_timestamp"], self.latest("rs.a"))
+
+    def test_restart_closes_parked_polls_and_idle_connections(self):
+        self.c.register("rc.a", "h", ["grpc://1.1.1.1:1"])
+        la = self.latest("rc.a")
+        parked = raw_request(self.port, "/discovery/polls?appid=rc.a&latest_timestamp=%d"
+                             "&env=dev&hostname=rc" % la, [("x1-bmspy-timeout", "20000")])
+        idle = raw_request(self.port, "/discovery/nodes")
+        self.assertIn(b'"code":0', read_answer(idle))  # keep-alive connection, now idle
+        wait_parked(self.c, 1)
+        status, hdrs, raw = self.c.request("POST", "/_emulator/restart")
+        self.assertEqual(status, 200)
+        self.assertEqual(hdrs["Connection"], "close")
+        self.assertEqual(json.loads(raw)["data"]["closed_polls"], 1)
+        t0 = time.monotonic()
+        self.assertTrue(died_unanswered(parked))  # empty reply, as from a killed process
+        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertTrue(died_unanswered(idle))
+        parked.close(), idle.close()
+        st = self.c.state()
+        self.assertEqual((st["active_polls"], st["parked_conns"]), (0, 0))
+        # an http.client poll sees the same: no status line at all
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        self.c.register("rc.a", "h", ["grpc://1.1.1.1:1"])
+        conn.request("GET", "/discovery/polls?appid=rc.a&latest_timestamp=%d&env=dev"
+                     "&hostname=rc2" % self.latest("rc.a"))
+        wait_parked(self.c, 1)
+        Client(self.port).restart()
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionResetError)):
+            conn.getresponse()
+        conn.close()
+
+    def test_restart_down_window(self):
+        t_before = time.time_ns()
+        self.assertEqual(self.c.restart(down_ms=400)["down_ms"], 400)
+        try:
+            s = raw_request(self.port, "/discovery/nodes")
+        except ConnectionResetError:
+            pass  # reset during connect: the "process" is not up yet
+        else:
+            self.assertTrue(died_unanswered(s))  # or reset right after it
+            s.close()
+        time.sleep(max(0.0, 0.5 - (time.time_ns() - t_before) / 1e9))
+        ins = self.self_instance()  # registered when the window ended
+        self.assertGreaterEqual(ins["reg_timestamp"], t_before + 350 * 10**6)
+        self.assertEqual(self.c.state()["instances"], 1)
+
+    def test_restart_protect_param(self):
+        self.assertFalse(self.c.restart()["protect"])  # not started with --protect
+        self.assertEqual(self.c.fetch("infra.discovery")["code"], 0)
+        self.assertTrue(self.c.restart(protect=True)["protect"])
+        self.assertEqual(self.c.fetch("infra.discovery"),
+                         {"code": -500, "message": "-500", "ttl": 1})
+        self.assertEqual(self.c.register("rp.a", "h", ["grpc://1.1.1.1:1"])["code"], 0)
+        time.sleep(1.1)  # 60 s / 60
+        self.assertEqual(self.c.fetch("rp.a")["code"], 0)
+
+    def test_fleet_refills_after_restart(self):
+        apps = ["rf.%d" % n for n in range(4)]
+        inst = [(apps[n % 4], "h%02d" % n, ["grpc://10.0.0.%d:9000" % n]) for n in range(40)]
+        fleet = RenewingFleet(self.port, inst, time_factor=60, threads=2).start()
+        try:
+            count = lambda: sum(len(i["instances"]["gd"])
+                                for i in self.c.fetchs(apps)["data"].values())
+            self.assertEqual(count(), 40)
+            time.sleep(0.6)
+            st = fleet.stats()
+            self.assertEqual((st["registers"], st["renew_404"]), (40, 0))
+            self.assertGreaterEqual(st["renew_ok"], 40)
+            self.c.restart()
+            t0 = time.monotonic()
+            allr = self.c.fetch_all()
+            self.assertEqual(allr["code"], 0)  # a valid answer, most apps missing (§12)
+            self.assertLess(sum(len(v) for k, v in allr["data"].items() if k in apps), 40)
+            while count() < 40 and time.monotonic() - t0 < 3:
+                time.sleep(0.02)
+            took = time.monotonic() - t0
+            self.assertEqual(count(), 40)
+            self.assertLess(took, fleet.interval + 0.5)  # within one renew interval
+            self.assertGreater(took, fleet.interval * 0.5)  # first renews are spread
+            st = fleet.stats()
+            self.assertEqual((st["renew_404"], st["reregisters"], st["registers"]), (40, 40, 80))
+            self.assertEqual(st["errors"], 0)
+            # re-registered instances are live for pollers too
+            _, _, raw = self.c.polls(apps, [0] * 4, hostname="rf")
+            self.assertEqual(sorted(json.loads(raw)["data"]), apps)
+        finally:
+            self.assertEqual(fleet.stop(), 40)  # POST cancel each
+        self.assertEqual(self.c.fetchs(apps)["data"], {})
+        self.assertEqual(fleet.stats()["cancels"], 40)
+
+    def test_fleet_spread_and_stop_without_cancel(self):
+        inst = [{"appid": "rn.a", "hostname": "h%d" % n, "addrs": ["grpc://10.0.1.%d:1" % n],
+                 "metadata": {"weight": "7"}} for n in range(4)]
+        fleet = RenewingFleet(self.port, inst, time_factor=60).start()
+        time.sleep(0.3)  # first renews due at 0.125, 0.25, 0.375, 0.5 s
+        self.assertIn(fleet.stats()["renews"], (1, 2, 3))
+        time.sleep(0.5)
+        self.assertGreaterEqual(fleet.stats()["renew_ok"], 4)
+        self.assertEqual(fleet.stop(cancel=False), 0)  # like kill -9: nothing cancelled
+        renews = {i["hostname"]: i["renew_timestamp"]
+                  for i in self.c.fetch("rn.a")["data"]["instances"]["gd"]}
+        self.assertEqual(len(renews), 4)
+        self.assertEqual(self.c.fetch("rn.a")["data"]["instances"]["gd"][0]["metadata"],
+                         {"weight": "7"})
+        time.sleep(0.6)
+        again = {i["hostname"]: i["renew_timestamp"]
+                 for i in self.c.fetch("rn.a")["data"]["instances"]["gd"]}
+        self.assertEqual(again, renews)  # no more renews
+        for n in range(4):
+            self.c.cancel("rn.a", "h%d" % n)
 
 
 class TestEvictionManual(Base):
