@@ -587,6 +587,48 @@ std::string Daemon::metrics_text() const {
     m.counter("discodns_registry_reconciles_total", "Full fetches (fetch/all) applied.",
               static_cast<double>(h.reconciles), region);
   });
+  // The mirror's removal guard and on-miss fetches (README "Registry mirror").
+  struct Figure {
+    const char* name;
+    const char* help;
+    bool gauge;
+    std::uint64_t registry::SourceHealth::*field = nullptr;
+    std::uint64_t registry::MirrorStats::*mirror_field = nullptr;
+  };
+  using H = registry::SourceHealth;
+  using M = registry::MirrorStats;
+  const Figure figures[] = {
+      {"discodns_registry_poll_retries_total", "Polls retried alone after a failure.", false,
+       &H::poll_retries},
+      {"discodns_registry_miss_fetches_total", "fetchs sent for names queried but unknown.", false,
+       &H::miss_fetches},
+      {"discodns_registry_misses_dropped_total",
+       "Unknown names not fetched (rate limit or queue full).", false, &H::misses_dropped},
+      {"discodns_registry_nodes", "Discovery nodes known (seeds and learned).", true, &H::nodes_known},
+      {"discodns_mirror_pending_removals", "Instances full answers no longer list, still served.",
+       true, nullptr, &M::pending_removals},
+      {"discodns_mirror_held_removals",
+       "Confirmed removals held back: more than max_removal_share at once.", true, nullptr,
+       &M::held_removals},
+      {"discodns_mirror_removed_total", "Instances removed once their absence was confirmed.",
+       false, nullptr, &M::removed_total},
+      {"discodns_mirror_cancels_total", "Instances removed at once: cancels seen in polls.", false,
+       nullptr, &M::cancels_total},
+      {"discodns_mirror_mass_holds_total", "Times the share rule began holding removals back.",
+       false, nullptr, &M::mass_holds_total},
+      {"discodns_mirror_stale_apps_total",
+       "Apps of full answers skipped because a poll had newer data.", false, nullptr,
+       &M::stale_apps_total},
+  };
+  for (const Figure& f : figures) {
+    each([&](const Labels& region, const registry::SourceHealth& h) {
+      double v = static_cast<double>(f.field ? h.*f.field : h.mirror.*f.mirror_field);
+      if (f.gauge)
+        m.gauge(f.name, f.help, v, region);
+      else
+        m.counter(f.name, f.help, v, region);
+    });
+  }
   each([&](const Labels& region, const registry::SourceHealth& h) {
     m.histogram("discodns_registry_poll_duration_seconds",
                 "Time long polls took to answer (changes or not modified).", h.poll_seconds,
