@@ -113,6 +113,9 @@ void Daemon::start() {
   started_ = true;
   try {
     zone_ = load_zone(config_);
+    for (std::size_t i = 0; i < zone_->apex.size() && zone_->apex[i] != 0;
+         i += 1 + static_cast<unsigned char>(zone_->apex[i]))
+      ++apex_labels_;
     state_ = std::make_unique<StateWriter>(serial_file(config_));
     serial_ = state_->reserved();
     if (serial_ != 0) spdlog::info("zone serial continues above {}", serial_);
@@ -145,6 +148,9 @@ void Daemon::start() {
           inherited->udp.size(), inherited->tcp.size());
       options.inherited = std::move(*inherited);
     }
+    options.on_miss = [this](std::uint16_t region, std::span<const std::uint8_t> message) {
+      note_miss(region, message);
+    };
     server_ = std::make_unique<server::Server>(options, store_, clock_);
     server_->start();
     // After server_ is set: the admin thread reads it (metrics), and starting the thread here
@@ -263,6 +269,34 @@ void Daemon::open_sources() {
     regions_.push_back(std::move(region));
     sources_.push_back(std::move(s));
   }
+}
+
+// Query threads: the question name of `message`, lower-cased, without its region label and
+// the apex, to the region's discovery source. No allocation, no waiting.
+void Daemon::note_miss(std::uint16_t region, std::span<const std::uint8_t> message) noexcept {
+  if (region >= sources_.size() || !sources_[region]->discovery) return;
+  constexpr std::size_t kHeader = 12;
+  std::array<char, 255> name;
+  std::size_t length = 0;
+  std::size_t labels = 0;
+  for (std::size_t pos = kHeader; pos < message.size() && message[pos] != 0;) {
+    std::size_t n = message[pos];
+    if (n > 63 || pos + 1 + n > message.size() || length + 1 + n > name.size()) return;
+    ++labels;
+    name[length++] = static_cast<char>(n);
+    for (std::size_t i = 0; i < n; ++i)
+      name[length++] = static_cast<char>(std::tolower(message[pos + 1 + i]));
+    pos += 1 + n;
+  }
+  // The engine checked that the name lies below region.apex: drop those labels.
+  const std::size_t suffix_labels = apex_labels_ + 1;
+  if (labels <= suffix_labels) return;
+  std::size_t end = 0;
+  for (std::size_t i = 0, pos = 0; i < labels - suffix_labels; ++i) {
+    pos += 1 + static_cast<unsigned char>(name[pos]);
+    end = pos;
+  }
+  sources_[region]->discovery->note_miss({name.data(), end});
 }
 
 void Daemon::deliver(std::size_t source, std::shared_ptr<const RegistryData> data,

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -71,6 +72,7 @@ class Daemon {
   void deliver(std::size_t source, std::shared_ptr<const registry::RegistryData> data,
                std::optional<registry::SourceHealth> health = std::nullopt);
   void save_state(bool force);
+  void note_miss(std::uint16_t region, std::span<const std::uint8_t> message) noexcept;
   void start_admin();
   std::string metrics_text() const;
   bool ready(std::string& why) const;
@@ -88,6 +90,7 @@ class Daemon {
   catalog::SnapshotStore store_;
   std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
   std::uint32_t serial_ = 0;
+  std::size_t apex_labels_ = 0;  // labels of zone.domain (for on-miss names)
   std::unique_ptr<StateWriter> state_;  // warm-start files and the serial, off this path
 
   std::mutex mutex_;  // guards pending_ and stopping_

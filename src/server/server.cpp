@@ -62,6 +62,7 @@ Server::Server(const ServerOptions& options, const catalog::SnapshotStore& store
       udp_(pool_, clock, options_.limits, options_.rate_limit),
       tcp_(pool_, clock, options_.limits, options_.tcp) {
   pool_.set_query_sample(options_.query_sample);
+  pool_.set_miss_hook(options_.on_miss);
   if (!options_.inherited.udp.empty()) {
     adopt(options_.inherited);
     return;

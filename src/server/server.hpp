@@ -30,6 +30,7 @@ struct ServerOptions {
   TcpOptions tcp;
   RateLimitOptions rate_limit;
   unsigned query_sample = 0;  // [log] query_sample
+  MissHook on_miss;           // names below a region no app answers; empty = none
 };
 
 // Builds the options from the config's [server] table (and [log] query_sample)

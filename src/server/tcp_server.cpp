@@ -127,6 +127,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       out_len_ += kFrameHeader + outcome.size;
       bump(counters.tcp_responses);
       count_answer(counters, outcome.rcode, outcome.qtype);
+      worker_.note_miss(outcome, message);
       if (worker_.query_sampler().hit())
         log_query(context.transport, context.client_address, message, outcome);
     }

@@ -131,6 +131,12 @@ void WorkerPool::set_query_sample(unsigned every) {
     w->set_query_sample(every);
 }
 
+void WorkerPool::set_miss_hook(MissHook hook) {
+  miss_hook_ = std::move(hook);
+  for (auto& w : workers_)
+    w->set_miss_hook(miss_hook_ ? &miss_hook_ : nullptr);
+}
+
 void WorkerPool::start() {
   if (running_) return;
   running_ = true;

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstdint>
 #include <iterator>
+#include <functional>
 #include <memory>
+#include <span>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -17,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "catalog/store.hpp"
+#include "query/engine.hpp"
 #include "server/query_log.hpp"
 
 namespace discodns::server {
@@ -96,6 +99,9 @@ inline void count_latency(WorkerCounters& c, std::int64_t nanoseconds, std::uint
   bump(c.latency_sum_ns, static_cast<std::uint64_t>(nanoseconds) * n);
 }
 
+// (region index, the query message): see Worker::note_miss.
+using MissHook = std::function<void(std::uint16_t, std::span<const std::uint8_t>)>;
+
 class Worker {
  public:
   Worker(unsigned index, const catalog::SnapshotStore& store);
@@ -113,6 +119,13 @@ class Worker {
   // Picks the queries the sampled query log shows. Worker thread only.
   QuerySampler& query_sampler() { return sampler_; }
   void set_query_sample(unsigned every) { sampler_ = QuerySampler(every); }
+  // A name below a registry region that no app answers (query::Outcome::miss_region): told to
+  // the hook (the daemon's on-miss fetch), which must not block. Worker thread only.
+  void note_miss(const query::Outcome& outcome, std::span<const std::uint8_t> message) {
+    if (outcome.miss_region != catalog::kNoRegion && miss_hook_ != nullptr)
+      (*miss_hook_)(outcome.miss_region, message);
+  }
+  void set_miss_hook(const MissHook* hook) { miss_hook_ = hook; }
 
   void start();
   void stop_and_join();
@@ -132,6 +145,7 @@ class Worker {
   std::optional<boost::asio::steady_timer> refresh_timer_;
   std::uint32_t rotation_ = 0;
   QuerySampler sampler_;
+  const MissHook* miss_hook_ = nullptr;
   std::optional<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
   std::thread thread_;
@@ -148,6 +162,8 @@ class WorkerPool {
 
   // [log] query_sample: one query in `every` is logged (0 = none). Before start().
   void set_query_sample(unsigned every);
+  // Before start(); the pool keeps the hook.
+  void set_miss_hook(MissHook hook);
   void start();
   void stop();  // idempotent; joins every thread
   void release();
@@ -155,6 +171,7 @@ class WorkerPool {
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;
+  MissHook miss_hook_;
   bool running_ = false;
 };
 
