@@ -16,6 +16,7 @@ struct TtlPolicy {
   common::Nanos late_grace_ns = 5 * common::kNanosPerSecond;
   std::uint32_t stale_ttl_s = 5;
   common::Nanos max_stale_ns = 3600 * common::kNanosPerSecond;
+  std::uint32_t negative_s = 5;  // negative TTL cap below registry regions
 
   static TtlPolicy from_config(const config::TtlConfig& ttl);
 };

@@ -13,8 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <ostream>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,7 +90,7 @@ class Daemon {
   catalog::SnapshotStore store_;
   std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
   std::uint32_t serial_ = 0;
-  std::size_t apex_labels_ = 0;  // labels of zone.domain (for on-miss names)
+  std::size_t apex_labels_ = 0;         // labels of zone.domain (for on-miss names)
   std::unique_ptr<StateWriter> state_;  // warm-start files and the serial, off this path
 
   std::mutex mutex_;  // guards pending_ and stopping_

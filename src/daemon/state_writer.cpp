@@ -23,8 +23,7 @@ std::uint32_t read_serial(const std::filesystem::path& file) {
 
 }  // namespace
 
-StateWriter::StateWriter(std::filesystem::path serial_file)
-    : serial_file_(std::move(serial_file)) {
+StateWriter::StateWriter(std::filesystem::path serial_file) : serial_file_(std::move(serial_file)) {
   if (!serial_file_.empty()) durable_ = read_serial(serial_file_);
   thread_ = std::thread([this] {
     common::name_current_thread("dd-state");

@@ -127,6 +127,7 @@ class Responder {
     set_flag(wire::flag::kAa);
     if (found.block == nullptr) {
       negative();
+      note_miss(qname);
       return found.empty ? rcode::kNoError : rcode::kNxDomain;
     }
     const catalog::Block& block = *found.block;
@@ -155,7 +156,19 @@ class Responder {
     return rcode::kNoError;
   }
 
-  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3).
+  // A name no app answers, deep enough below a region to be one not fetched yet.
+  void note_miss(std::string_view qname) {
+    const catalog::RegionState* region = region_of(qname);
+    if (region == nullptr) return;
+    std::size_t labels = 0;  // below the region label
+    const std::size_t region_suffix = snap_.apex.size() + 1 + region->label.size();
+    for (std::string_view n = qname; n.size() > region_suffix; n = wire::parent_of(n))
+      ++labels;
+    if (labels >= 3) miss_region_ = static_cast<std::uint16_t>(region - snap_.regions.data());
+  }
+
+  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3), at
+  // most ttl.negative below a registry region (an app may register a moment later).
   void negative() {
     if (snap_.soa_rrset == kNone) return;
     const catalog::Block& zone = *snap_.zone;
@@ -163,7 +176,7 @@ class Responder {
     std::size_t apex_offset = wire::kHeaderSize + q_.qname_length - snap_.apex.size();
     auto mark = w_.mark();
     if (!write_record(zone, soa, zone.records[soa.first_record],
-                      static_cast<std::uint16_t>(0xC000 | apex_offset), snap_.negative_ttl)) {
+                      static_cast<std::uint16_t>(0xC000 | apex_offset), negative_ttl())) {
       w_.rollback(mark);
       truncated_ = true;
       return;
@@ -188,6 +201,12 @@ class Responder {
     }
     write_additional(targets);
     return rcode::kNoError;
+  }
+
+  std::uint32_t negative_ttl() const {
+    std::string_view qname(q_.qname_lower.data(), q_.qname_length);
+    if (region_of(qname) == nullptr) return snap_.negative_ttl;
+    return std::min(snap_.negative_ttl, snap_.ttl.negative_s);
   }
 
   bool too_stale(std::string_view qname) const {
@@ -333,6 +352,7 @@ class Responder {
     outcome_.size = w_.size();
     outcome_.rcode = code;
     outcome_.truncated = truncated_;
+    outcome_.miss_region = miss_region_;
     return outcome_;
   }
 
@@ -347,6 +367,7 @@ class Responder {
   Outcome outcome_;
   bool with_opt_ = false;
   bool truncated_ = false;
+  std::uint16_t miss_region_ = catalog::kNoRegion;
   std::uint16_t flags_extra_ = 0;
   std::uint16_t ancount_ = 0;
   std::uint16_t nscount_ = 0;

@@ -6,11 +6,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <memory>
-#include <span>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 

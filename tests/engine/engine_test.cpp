@@ -156,7 +156,29 @@ TEST_F(EngineTest, NodataHasSoaWithNegativeTtl) {
   auto soa = rrs(r.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_SOA);
   ASSERT_EQ(soa.size(), 1u);
   EXPECT_EQ(owner_text(soa[0]), "example.com.");
-  EXPECT_EQ(ldns_rr_ttl(soa[0]), 30u);  // min(SOA TTL 3600, minimum 30)
+  // Below a registry region: min(SOA TTL 3600, minimum 30, ttl.negative 5).
+  EXPECT_EQ(ldns_rr_ttl(soa[0]), 5u);
+  EXPECT_EQ(outcome_.miss_region, catalog::kNoRegion);  // the name exists
+  // Static names keep min(SOA TTL 3600, minimum 30) (RFC 2308 §5).
+  auto apex = ask("example.com.", LDNS_RR_TYPE_MX);
+  auto apex_soa = rrs(apex.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_SOA);
+  ASSERT_EQ(apex_soa.size(), 1u);
+  EXPECT_EQ(ldns_rr_ttl(apex_soa[0]), 30u);
+}
+
+// A name below a region that no app answers is reported for the on-miss fetch when it could
+// be appid.env.zone.region (3 labels or more below the region).
+TEST_F(EngineTest, MissesBelowARegionAreReported) {
+  ask("nope.dev.gd.china.example.com.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(outcome_.miss_region, 0);
+  ask("_grpc._tcp.new.app.dev.gd.china.example.com.", LDNS_RR_TYPE_SRV);
+  EXPECT_EQ(outcome_.miss_region, 0);
+  ask("dev.gd.china.example.com.", LDNS_RR_TYPE_A);  // empty non-terminal, 2 labels: no app
+  EXPECT_EQ(outcome_.miss_region, catalog::kNoRegion);
+  ask("nope.example.com.", LDNS_RR_TYPE_A);  // not below a region
+  EXPECT_EQ(outcome_.miss_region, catalog::kNoRegion);
+  ask(kService, LDNS_RR_TYPE_A);
+  EXPECT_EQ(outcome_.miss_region, catalog::kNoRegion);
 }
 
 TEST_F(EngineTest, NxdomainHasSoa) {

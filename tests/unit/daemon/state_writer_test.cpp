@@ -27,8 +27,7 @@ TEST(StateWriter, SerialsContinueAboveEveryServedOneAfterARestart) {
     StateWriter first(file);
     EXPECT_EQ(first.reserved(), 0u);
     // A burst: far more serials than one reservation covers, faster than the clock.
-    for (std::uint32_t s = 2'000'000'000; s < 2'000'000'000 + 3 * StateWriter::kSerialsAhead;
-         ++s) {
+    for (std::uint32_t s = 2'000'000'000; s < 2'000'000'000 + 3 * StateWriter::kSerialsAhead; ++s) {
       first.reserve(s);
       EXPECT_FALSE(serial_greater(s, first.reserved())) << s;  // durable before it is served
       served = s;
@@ -65,7 +64,8 @@ TEST(StateWriter, SavesTheNewestCopyOfEachFile) {
   one.hostname = "h1";
   list.instances.push_back(one);
   writer.save(file, std::make_shared<const registry::RegistryData>());
-  writer.save(file, std::make_shared<const registry::RegistryData>(registry::RegistryData::from(list)));
+  writer.save(file,
+              std::make_shared<const registry::RegistryData>(registry::RegistryData::from(list)));
   writer.stop();
   auto loaded = registry::load_registry(file);
   ASSERT_TRUE(loaded.ok());
