@@ -121,7 +121,8 @@ class Responder {
       }
     }
     Snapshot::Found found = snap_.find(qname);
-    if (found.block != snap_.zone.get() && too_stale(qname)) {
+    region_ = snap_.region_of(qname);
+    if (found.block != snap_.zone.get() && too_stale()) {
       return rcode::kServFail;  // never let a registry outage look like NXDOMAIN
     }
     set_flag(wire::flag::kAa);
@@ -190,27 +191,10 @@ class Responder {
     return rcode::kNoError;
   }
 
-  bool too_stale(std::string_view qname) const {
-    const catalog::RegionState* region = region_of(qname);
-    return region != nullptr && region->stale &&
-           now_ - region->last_good_ns > snap_.ttl.max_stale_ns;
-  }
-
-  // The region whose label sits right above the apex in `qname`, if any.
-  const catalog::RegionState* region_of(std::string_view qname) const {
-    if (qname.size() <= snap_.apex.size()) return nullptr;
-    std::string_view name = qname;
-    while (wire::parent_of(name).size() > snap_.apex.size())
-      name = wire::parent_of(name);
-    std::string_view label = name.substr(1, static_cast<unsigned char>(name[0]));
-    for (const auto& region : snap_.regions) {
-      if (region.label.size() == label.size() &&
-          std::equal(label.begin(), label.end(), region.label.begin(),
-                     [](char a, char b) { return a == wire::ascii_lower(b); })) {
-        return &region;
-      }
-    }
-    return nullptr;
+  bool too_stale() const {
+    if (region_.index == catalog::kNoRegion) return false;
+    const catalog::RegionState& region = snap_.regions[region_.index];
+    return region.stale && now_ - region.last_good_ns > snap_.ttl.max_stale_ns;
   }
 
   // Writes a whole RRset whose owner is the 2-byte compression pointer `owner`, rotated by
@@ -226,8 +210,9 @@ class Responder {
     unsigned written = 0;
     std::uint32_t start = ctx_.rotation % set.record_count;
     for (std::uint32_t k = 0; k < set.record_count; ++k) {
-      const Record& rec = records[(start + k) % set.record_count];
-      if (!snap_.included(rec, view)) continue;
+      const std::uint32_t index = (start + k) % set.record_count;
+      if (!snap_.included(view, index)) continue;
+      const Record& rec = records[index];
       if (cap != 0 && written == cap) break;
       std::size_t rdata_at = w_.size() + 12;
       if (!write_record(block, set, rec, owner, view.ttl)) return false;
@@ -352,6 +337,7 @@ class Responder {
   std::uint16_t nscount_ = 0;
   std::uint16_t arcount_ = 0;
   std::array<Target, kMaxTargets> targets_{};
+  Snapshot::NameRegion region_;  // of the question's name
 };
 
 }  // namespace
