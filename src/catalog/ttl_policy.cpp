@@ -34,6 +34,7 @@ TtlPolicy TtlPolicy::from_config(const config::TtlConfig& ttl) {
   p.late_grace_ns = ttl.late_grace.count() * common::kNanosPerSecond;
   p.stale_ttl_s = static_cast<std::uint32_t>(ttl.stale_ttl.count());
   p.max_stale_ns = ttl.max_stale.count() * common::kNanosPerSecond;
+  p.negative_s = static_cast<std::uint32_t>(ttl.negative.count());
   return p;
 }
 

@@ -29,6 +29,8 @@ struct TtlPolicy {
   common::Nanos late_grace_ns = 5 * common::kNanosPerSecond;
   std::uint32_t stale_ttl_s = 5;
   common::Nanos max_stale_ns = 3600 * common::kNanosPerSecond;
+  // NXDOMAIN/NODATA at or below a registry region: SOA TTL min(negative TTL, this).
+  std::uint32_t negative_s = 5;
 
   static TtlPolicy from_config(const config::TtlConfig& ttl);
   bool operator==(const TtlPolicy&) const = default;

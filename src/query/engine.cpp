@@ -127,7 +127,11 @@ class Responder {
     }
     set_flag(wire::flag::kAa);
     if (found.block == nullptr) {
-      negative();
+      // Could be appid.env.zone.region of an app registered since the last fetch: say so.
+      if (region_.index != catalog::kNoRegion && region_.labels_below >= 3) {
+        outcome_.miss_region = region_.index;
+      }
+      negative(found.block);
       return found.empty ? rcode::kNoError : rcode::kNxDomain;
     }
     const catalog::Block& block = *found.block;
@@ -140,7 +144,7 @@ class Responder {
       set = block.rrset(node, q_.qtype);
     }
     if (set == nullptr) {
-      negative();
+      negative(found.block);
       return rcode::kNoError;
     }
     std::size_t targets = 0;
@@ -156,15 +160,21 @@ class Responder {
     return rcode::kNoError;
   }
 
-  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3).
-  void negative() {
+  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3); at or
+  // below a registry region (unless at a static name) no more than ttl.negative_s, so that an
+  // app registered a moment later is not hidden behind a cached miss for long.
+  void negative(const catalog::Block* found) {
     if (snap_.soa_rrset == kNone) return;
     const catalog::Block& zone = *snap_.zone;
     const RRset& soa = zone.rrsets[snap_.soa_rrset];
     std::size_t apex_offset = wire::kHeaderSize + q_.qname_length - snap_.apex.size();
+    std::uint32_t ttl = snap_.negative_ttl;
+    if (found != &zone && region_.index != catalog::kNoRegion) {
+      ttl = std::min(ttl, snap_.ttl.negative_s);
+    }
     auto mark = w_.mark();
     if (!write_record(zone, soa, zone.records[soa.first_record],
-                      static_cast<std::uint16_t>(0xC000 | apex_offset), snap_.negative_ttl)) {
+                      static_cast<std::uint16_t>(0xC000 | apex_offset), ttl)) {
       w_.rollback(mark);
       truncated_ = true;
       return;

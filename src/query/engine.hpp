@@ -35,6 +35,10 @@ struct Outcome {
   std::uint8_t rcode = 0;   // including extended rcode bits (BADVERS = 16)
   std::uint16_t qtype = 0;  // 0 when the question could not be parsed
   bool truncated = false;   // TC set
+  // NXDOMAIN, or NODATA at an empty non-terminal, for a name with at least 3 labels below a
+  // registry region's label (it could be appid.env.zone.region of an app not fetched yet):
+  // that region's index in Snapshot::regions, for the server to fetch it. Else kNoRegion.
+  std::uint16_t miss_region = catalog::kNoRegion;
 };
 
 // Response buffers must hold this much; TCP answers can be up to 64 KiB.

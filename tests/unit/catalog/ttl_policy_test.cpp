@@ -110,8 +110,10 @@ TEST(TtlPolicy, FromConfig) {
   config::TtlConfig c;
   c.renew_interval = std::chrono::seconds(60);
   c.max = std::chrono::seconds(45);
+  c.negative = std::chrono::seconds(7);
   TtlPolicy p = TtlPolicy::from_config(c);
   EXPECT_EQ(p.renew_interval_ns, 60 * kS);
+  EXPECT_EQ(p.negative_s, 7u);
   EXPECT_EQ(ttl_at(good_until(kT, kT, kReconcile, p), kT, p), 45u);
   EXPECT_EQ(TtlPolicy::from_config(config::TtlConfig{}), TtlPolicy{});
 }
