@@ -2,210 +2,22 @@
 // (appid, env, zone) under their region, become one block per service; the empty
 // non-terminals above services and zone names are counted, and the delegation points listed.
 // An incremental build starts from the previous snapshot and touches only the apps whose data
-// changed (RegistryData shares the others between versions); a full build starts from nothing.
+// changed (RegistryData shares the others between versions): an app whose instances changed
+// only in their renew/observed times keeps its blocks and gets new freshness slots; any other
+// change recompiles the app's blocks (catalog/compile). A full build starts from nothing.
 #include "catalog/builder.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <map>
 #include <set>
-#include <unordered_map>
 
+#include "catalog/app_changes.hpp"
+#include "catalog/compile.hpp"
 #include "catalog/labels.hpp"
-#include "wire/bytes.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
 
 namespace discodns::catalog {
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-struct PendingRecord {
-  Bytes rdata;
-  common::Nanos renew_ns = 0;
-  std::string target;  // SRV/NS target name (lower-cased wire), resolved to a node at the end
-};
-
-struct PendingRRset {
-  bool synthesized = false;
-  std::uint32_t static_ttl = 0;
-  std::vector<PendingRecord> records;
-};
-
-struct PendingNode {
-  NodeKind kind = NodeKind::kEmpty;
-  std::vector<std::pair<std::uint16_t, PendingRRset>> rrsets;  // few per node: a vector
-
-  PendingRRset& rrset(std::uint16_t type) {
-    for (auto& [t, set] : rrsets) {
-      if (t == type) return set;
-    }
-    return rrsets.emplace_back(type, PendingRRset{}).second;
-  }
-};
-
-using PendingNodes = std::unordered_map<std::string, PendingNode>;
-
-// RRsets at a node are kept in this order, so ANY (RFC 8482) returns the most useful one.
-int type_rank(std::uint16_t t) {
-  switch (t) {
-    case wire::type::kSoa:
-      return 0;
-    case wire::type::kNs:
-      return 1;
-    case wire::type::kA:
-      return 2;
-    case wire::type::kAaaa:
-      return 3;
-    case wire::type::kSrv:
-      return 4;
-    case wire::type::kTxt:
-      return 5;
-    default:
-      return 6 + t;
-  }
-}
-
-struct Address {
-  std::uint16_t type;
-  Bytes bytes;
-};
-
-std::optional<Address> parse_ip(const std::string& host) {
-  std::uint8_t buf[16];
-  if (inet_pton(AF_INET, host.c_str(), buf) == 1) {
-    return Address{wire::type::kA, Bytes(buf, buf + 4)};
-  }
-  if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
-    return Address{wire::type::kAaaa, Bytes(buf, buf + 16)};
-  }
-  return std::nullopt;
-}
-
-Bytes txt_rdata(const std::vector<std::string>& strings) {
-  Bytes out;
-  for (const auto& s : strings) {
-    if (out.size() + 256 > 65000) break;  // stays one RDATA, whatever the metadata
-    std::size_t n = std::min<std::size_t>(s.size(), 255);
-    out.push_back(static_cast<std::uint8_t>(n));
-    out.insert(out.end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  return out;
-}
-
-Bytes srv_rdata(std::uint16_t weight, std::uint16_t port, const std::string& target) {
-  Bytes out(6);
-  wire::put_u16(&out[0], 0);  // priority: all endpoints equal (no locality yet)
-  wire::put_u16(&out[2], weight);
-  wire::put_u16(&out[4], port);
-  out.insert(out.end(), target.begin(), target.end());
-  return out;
-}
-
-// SOA RDATA is MNAME RNAME SERIAL ...: the served serial follows the data (design.md §3).
-void patch_serial(Bytes& rdata, std::uint32_t serial) {
-  std::size_t pos = 0;
-  for (int name = 0; name < 2; ++name) {
-    while (pos < rdata.size() && rdata[pos] != 0)
-      pos += rdata[pos] + 1;
-    ++pos;
-  }
-  if (pos + 4 <= rdata.size()) wire::put_u32(&rdata[pos], serial);
-}
-
-// appid.env.zone.region.domain in lower-cased wire form, or nullopt if not a valid name.
-std::optional<std::string> service_name(const registry::AppKey& key, const std::string& zone_key,
-                                        const std::string& region_suffix) {
-  auto app = appid_labels(key.appid);
-  auto env = key_label(key.env);
-  auto zone = key_label(zone_key);
-  if (!app || !env || !zone) return std::nullopt;
-  std::string name = *app + wire::wire_label(*env) + wire::wire_label(*zone) + region_suffix;
-  if (name.size() > wire::kMaxNameLength) return std::nullopt;
-  return name;
-}
-
-// Pending nodes -> a Block with names in a stable order (equal inputs, equal bytes), every
-// array sized exactly.
-std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
-  auto block = std::make_shared<Block>();
-  block->region = region;
-  std::vector<std::pair<const std::string, PendingNode>*> ordered;
-  ordered.reserve(pending.size());
-  std::size_t name_bytes = 0, rrsets = 0, records = 0, rdata = 0;
-  for (auto& entry : pending) {
-    ordered.push_back(&entry);
-    name_bytes += entry.first.size();
-    rrsets += entry.second.rrsets.size();
-    for (const auto& [type, set] : entry.second.rrsets) {
-      records += set.records.size();
-      for (const auto& r : set.records)  // synthesized SRV targets are not stored (below)
-        rdata += r.rdata.size() - (type == wire::type::kSrv ? r.target.size() : 0);
-    }
-  }
-  std::sort(ordered.begin(), ordered.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  block->nodes.reserve(ordered.size());
-  block->name_offsets.reserve(ordered.size() + 1);
-  block->name_bytes.reserve(name_bytes);
-  block->rrsets.reserve(rrsets);
-  block->records.reserve(records);
-  block->rdata.reserve(rdata);
-  std::size_t slots = 2;
-  while (slots < 2 * ordered.size())
-    slots *= 2;
-  block->slots.assign(slots, 0);
-  for (std::uint32_t index = 0; index < ordered.size(); ++index) {
-    const std::string& name = ordered[index]->first;
-    block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
-    block->name_bytes += name;
-    for (std::size_t i = NameHash{}(name) & (slots - 1);; i = (i + 1) & (slots - 1)) {
-      if (block->slots[i] == 0) {
-        block->slots[i] = index + 1;
-        break;
-      }
-    }
-  }
-  block->name_offsets.push_back(static_cast<std::uint32_t>(block->name_bytes.size()));
-  for (auto* entry : ordered) {
-    PendingNode& pnode = entry->second;
-    Node node;
-    node.kind = pnode.kind;
-    node.first_rrset = static_cast<std::uint32_t>(block->rrsets.size());
-    std::sort(pnode.rrsets.begin(), pnode.rrsets.end(),
-              [](const auto& a, const auto& b) { return type_rank(a.first) < type_rank(b.first); });
-    for (auto& [type, set] : pnode.rrsets) {
-      RRset out;
-      out.type = type;
-      out.synthesized = set.synthesized;
-      out.static_ttl = set.static_ttl;
-      out.first_record = static_cast<std::uint32_t>(block->records.size());
-      out.record_count = static_cast<std::uint32_t>(set.records.size());
-      out.target_rdata_offset = type == wire::type::kSrv ? 6 : 0;
-      out.target_by_reference = type == wire::type::kSrv;
-      for (auto& pr : set.records) {
-        Record rec;
-        rec.renew_ns = pr.renew_ns;
-        // Additional-section targets inside the block (SRV targets, in-zone NS names).
-        std::uint32_t target = pr.target.empty() ? kNone : block->find(pr.target);
-        if (target < kNoTarget) rec.target_node = static_cast<std::uint16_t>(target);
-        std::size_t stored = pr.rdata.size();
-        if (out.target_by_reference && rec.target_node != kNoTarget) stored -= pr.target.size();
-        rec.rdata_offset = static_cast<std::uint32_t>(block->rdata.size());
-        rec.rdata_length = static_cast<std::uint16_t>(stored);
-        block->rdata.insert(block->rdata.end(), pr.rdata.begin(),
-                            pr.rdata.begin() + static_cast<std::ptrdiff_t>(stored));
-        block->records.push_back(rec);
-      }
-      block->rrsets.push_back(out);
-    }
-    node.rrset_count = static_cast<std::uint16_t>(block->rrsets.size() - node.first_rrset);
-    block->nodes.push_back(node);
-  }
-  return block;
-}
 
 // Calls f(group) for each run of instances with the same zone (instances are sorted by
 // zone, hostname): one service each.
@@ -263,6 +75,7 @@ class Builder {
     snap_->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
     snap_->zone_source = in_.zone;
     add_zone_block();
+    rules_.clear();
     for (const RegionData& region : in_.regions) {
       RegionState state;
       state.label = region.region;
@@ -276,6 +89,8 @@ class Builder {
             state.frozen_now_ns = std::max(state.frozen_now_ns, inst.renew_ns);
         });
       }
+      if (!region.frozen_time) state.reconcile_interval_ns = region.reconcile_interval_ns;
+      rules_.push_back({in_.ttl, state.reconcile_interval_ns, state.frozen_now_ns});
       snap_->regions.push_back(std::move(state));
       snap_->sources.push_back(served ? region.data : nullptr);
       suffixes_.push_back(served ? wire::wire_label(*key_label(region.region)) + zone.apex : "");
@@ -301,42 +116,18 @@ class Builder {
   // host names they may shadow. false: a full build is needed.
   bool incremental() {
     const Snapshot* prev = in_.previous.get();
-    if (prev == nullptr || prev->sources.size() != snap_->sources.size() ||
-        (prev->zone_source != in_.zone && *prev->zone_source != *in_.zone)) {
-      return false;
-    }
-    for (std::size_t r = 0; r < prev->regions.size(); ++r) {
-      if (prev->regions[r].label != snap_->regions[r].label) return false;
-      if ((prev->sources[r] == nullptr) != (snap_->sources[r] == nullptr)) return false;
-    }
+    if (prev == nullptr || !reusable(*prev)) return false;
     incremental_ = true;
     snap_->services = prev->services;  // shares every shard until written
     snap_->empty_names = prev->empty_names;
     snap_->contested = prev->contested;
+    snap_->fresh = prev->fresh;  // shares every chunk until written
     snap_->counts = prev->counts;
     snap_->counts.names -= prev->zone->nodes.size() + prev->empty_names.size();
-    struct Change {
-      std::uint16_t region;
-      const registry::AppKey* app;
-      const registry::AppInstances* before;  // null: new app
-      const registry::AppInstances* after;   // null: app gone
-    };
     std::vector<Change> changes;
-    for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
-      const registry::RegistryData* before = prev->sources[r].get();
-      const registry::RegistryData* after = snap_->sources[r].get();
-      if (before == after) continue;
-      for (std::size_t i = 0; i < registry::RegistryData::kShards; ++i) {
-        if (after->shares_shard(*before, i)) continue;
-        diff_shard(before->shard(i), after->shard(i),
-                   [&](const registry::AppKey& app, const registry::AppInstances* b,
-                       const registry::AppInstances* a) {
-                     changes.push_back({static_cast<std::uint16_t>(r), &app, b, a});
-                   });
-      }
-    }
-    // When most apps changed (a reconcile after every instance renewed), undoing and redoing
-    // each costs more than starting from nothing.
+    if (!find_changes(*prev, changes)) return false;
+    // When most apps changed shape, undoing and redoing each costs more than starting from
+    // nothing. Apps that only renewed cost little either way (a reconcile renews them all).
     std::size_t apps = 0;
     for (const auto& source : snap_->sources)
       apps += source ? source->apps() : 0;
@@ -360,31 +151,77 @@ class Builder {
     return rebuild_dirty_parents();
   }
 
-  // Calls f(app, before, after) for every app whose instances differ between two shards
-  // (both sorted by key; null = empty).
-  template <class F>
-  static void diff_shard(const registry::RegistryData::Apps* before,
-                         const registry::RegistryData::Apps* after, F&& f) {
-    static const registry::RegistryData::Apps kEmpty;
-    const auto& b = before ? *before : kEmpty;
-    const auto& a = after ? *after : kEmpty;
-    auto bi = b.begin();
-    auto ai = a.begin();
-    while (bi != b.end() || ai != a.end()) {
-      if (ai == a.end() || (bi != b.end() && bi->first < ai->first)) {
-        f(bi->first, bi->second.get(), nullptr);
-        ++bi;
-      } else if (bi == b.end() || ai->first < bi->first) {
-        f(ai->first, nullptr, ai->second.get());
-        ++ai;
-      } else {
-        if (bi->second != ai->second && *bi->second != *ai->second) {
-          f(ai->first, bi->second.get(), ai->second.get());
-        }
-        ++bi;
-        ++ai;
+  // Whether `prev` was built from the same zone and regions, with freshness computed the same
+  // way (TTL settings, reconcile intervals, a file's time; otherwise every slot changes), and
+  // without so many dead slots that its table wants compacting.
+  bool reusable(const Snapshot& prev) const {
+    if (prev.sources.size() != snap_->sources.size() || prev.ttl != in_.ttl ||
+        (prev.zone_source != in_.zone && *prev.zone_source != *in_.zone)) {
+      return false;
+    }
+    for (std::size_t r = 0; r < prev.regions.size(); ++r) {
+      const RegionState& before = prev.regions[r];
+      const RegionState& after = snap_->regions[r];
+      if (before.label != after.label || before.frozen_now_ns != after.frozen_now_ns ||
+          before.reconcile_interval_ns != after.reconcile_interval_ns ||
+          (prev.sources[r] == nullptr) != (snap_->sources[r] == nullptr)) {
+        return false;
       }
     }
+    const std::uint32_t live = prev.fresh.size() - prev.fresh.dead();
+    return prev.fresh.dead() <= live / 2 + 16 * FreshnessTable::kChunkSize;
+  }
+
+  struct Change {
+    std::uint16_t region;
+    const registry::AppKey* app;
+    const registry::AppInstances* before;  // null: new app
+    const registry::AppInstances* after;   // null: app gone
+  };
+
+  // The apps whose data differs from what `prev` was built from. Those that changed in shape
+  // go to `changes` (compiled again); those whose renew/observed times alone moved get new
+  // freshness slots right away, while their instances are in the cache. false: a full build
+  // is needed.
+  bool find_changes(const Snapshot& prev, std::vector<Change>& changes) {
+    bool ok = true;
+    for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
+      if (!snap_->sources[r]) continue;  // not served, then or now
+      auto region = static_cast<std::uint16_t>(r);
+      for_each_changed_app(*prev.sources[r], *snap_->sources[r],
+                           [&](const registry::AppKey& app, const registry::AppInstances* b,
+                               const registry::AppInstances* a, bool shape) {
+                             if (shape) {
+                               changes.push_back({region, &app, b, a});
+                             } else {
+                               ok = refresh_app(region, app, *a) && ok;
+                             }
+                           });
+    }
+    return ok;
+  }
+
+  // A change of renew/observed times alone: the app's blocks stay, their slots are rewritten.
+  // false: a block is not what this build assumes (a full build is needed).
+  bool refresh_app(std::uint16_t region, const registry::AppKey& app,
+                   const registry::AppInstances& instances) {
+    bool ok = true;
+    for_each_zone(instances, [&](std::span<const registry::AppInstance> group) {
+      auto name = service_name(app, group.front().zone, suffixes_[region]);
+      const auto* block = name ? snap_->services.find(*name) : nullptr;
+      // No block: an invalid or shadowed name, or one compiled anyway in this build.
+      if (block == nullptr || *block == nullptr) return;
+      const Block& b = **block;
+      // Another app's block (appids equal but for case): this app's group is not served.
+      if (b.region != region || b.app != app || b.zone_key != group.front().zone) return;
+      if (b.instances != group.size()) {
+        ok = false;
+        return;
+      }
+      fill_freshness(b, group, rules_[region], snap_->fresh);
+      ++stats_.blocks_refreshed;
+    });
+    return ok;
   }
 
   // Claims the group's service name (compiled later, in build_pending). false: an
@@ -480,12 +317,15 @@ class Builder {
     counts.instances -= block.instances;
     counts.hostname_collisions -= block.hostname_collisions;
     counts.shadowed_names -= block.shadowed_names;
+    snap_->fresh.release(static_cast<std::uint32_t>(block.records.size()));
   }
 
   void build_pending() {
     ServedCounts& counts = snap_->counts;
     for (const Group& g : pending_) {
-      std::shared_ptr<const Block> block = build_service(g);
+      std::shared_ptr<Block> block = compile_service(g.name, g.region, *g.app, g.instances, *snap_);
+      block->fresh_base = snap_->fresh.allocate(static_cast<std::uint32_t>(block->records.size()));
+      fill_freshness(*block, g.instances, rules_[g.region], snap_->fresh);
       counts.names += block->nodes.size();
       counts.instances += block->instances;
       counts.hostname_collisions += block->hostname_collisions;
@@ -499,23 +339,10 @@ class Builder {
 
   void add_zone_block() {
     const StaticZone& zone = *in_.zone;
-    PendingNodes nodes;
     for (const auto& rec : zone.records) {
-      PendingNode& node = nodes[rec.owner];
-      node.kind = rec.owner == zone.apex ? NodeKind::kApex : NodeKind::kStatic;
-      PendingRRset& set = node.rrset(rec.type);
-      // RFC 2181 §5.2: one TTL per RRset; the smallest one written wins.
-      set.static_ttl = set.records.empty() ? rec.ttl : std::min(set.static_ttl, rec.ttl);
-      PendingRecord pr;
-      pr.rdata = Bytes(rec.rdata.begin(), rec.rdata.end());
-      if (rec.type == wire::type::kSoa && in_.serial != 0) patch_serial(pr.rdata, in_.serial);
-      if (rec.type == wire::type::kNs) {
-        pr.target = std::string(pr.rdata.begin(), pr.rdata.end());
-        if (rec.owner != zone.apex) snap_->cuts.push_back(rec.owner);
-      }
-      set.records.push_back(std::move(pr));
+      if (rec.type == wire::type::kNs && rec.owner != zone.apex) snap_->cuts.push_back(rec.owner);
     }
-    auto block = flatten(nodes, kNoRegion);
+    auto block = compile_zone(zone, in_.serial);
     std::uint32_t apex = block->find(zone.apex);
     if (apex != kNone) {
       const RRset* soa = block->rrset(block->nodes[apex], wire::type::kSoa);
@@ -524,110 +351,6 @@ class Builder {
     std::sort(snap_->cuts.begin(), snap_->cuts.end());
     snap_->cuts.erase(std::unique(snap_->cuts.begin(), snap_->cuts.end()), snap_->cuts.end());
     snap_->zone = std::move(block);
-  }
-
-  std::shared_ptr<const Block> build_service(const Group& g) {
-    const std::string& service = g.name;
-    std::uint32_t collisions = 0;
-    std::uint32_t shadowed = 0;
-    PendingNodes nodes;
-    PendingNode& service_node = nodes[service];
-    service_node.kind = NodeKind::kService;
-
-    // Instance labels, unique inside the service.
-    std::map<std::string, int> label_uses;
-    for (const auto& inst : g.instances)
-      label_uses[hostname_label(inst.hostname)]++;
-
-    // Service A/AAAA: one record per distinct address of the UP instances, renewed as the
-    // newest instance that carries it.
-    std::map<std::pair<std::uint16_t, Bytes>, common::Nanos> addresses;
-    std::map<std::string, std::vector<PendingRecord>> srv_by_scheme;
-
-    for (const auto& inst : g.instances) {
-      std::string label = hostname_label(inst.hostname);
-      if (label_uses[label] > 1) {
-        label = disambiguated_label(label, inst.hostname);
-        ++collisions;
-      }
-      std::string host_name = wire::wire_label(label) + service;
-      bool up = inst.status == registry::Status::kUp;
-      PendingNode* host_node = nullptr;
-      if (host_name.size() <= wire::kMaxNameLength && !snap_->services.contains(host_name) &&
-          snap_->zone->find(host_name) == kNone && !nodes.contains(host_name)) {
-        host_node = &nodes[host_name];
-        host_node->kind = NodeKind::kInstance;
-        add_txt(*host_node, inst);
-      } else {
-        ++shadowed;
-      }
-      std::set<Bytes> host_addresses;
-      for (const auto& ep : inst.endpoints) {
-        auto ip = parse_ip(ep.host);
-        std::string target;
-        if (ip) {
-          if (host_node && host_addresses.insert(ip->bytes).second) {
-            PendingRRset& set = host_node->rrset(ip->type);
-            set.synthesized = true;
-            set.records.push_back({ip->bytes, inst.renew_ns, {}});
-          }
-          if (up) {
-            auto& renew = addresses[{ip->type, ip->bytes}];
-            renew = std::max(renew, inst.renew_ns);
-          }
-          if (host_node) target = host_name;
-        } else if (auto name = wire::text_to_wire(ep.host)) {
-          target = *name;  // a registered DNS name is a fine SRV target as it is
-        }
-        auto scheme = key_label(ep.scheme);
-        if (!up || target.empty() || !scheme || ep.port == 0) continue;
-        srv_by_scheme[*scheme].push_back(
-            {srv_rdata(inst.weight, ep.port, target), inst.renew_ns, ip ? target : std::string()});
-      }
-    }
-    for (auto& [key, renew] : addresses) {
-      PendingRRset& set = nodes[service].rrset(key.first);
-      set.synthesized = true;
-      set.records.push_back({key.second, renew, {}});
-    }
-    for (auto& [scheme, records] : srv_by_scheme) {
-      std::string tcp = wire::wire_label("_tcp") + service;
-      std::string name = wire::wire_label("_" + scheme) + tcp;
-      if (name.size() > wire::kMaxNameLength || nodes.contains(name)) continue;
-      nodes.try_emplace(tcp);  // empty non-terminal inside the block
-      PendingNode& node = nodes[name];
-      node.kind = NodeKind::kSrv;
-      PendingRRset& set = node.rrset(wire::type::kSrv);
-      set.synthesized = true;
-      set.records = std::move(records);
-    }
-    auto block = flatten(nodes, g.region);
-    block->app = *g.app;
-    block->zone_key = g.instances.front().zone;
-    block->instances = static_cast<std::uint32_t>(g.instances.size());
-    block->hostname_collisions = collisions;
-    block->shadowed_names = shadowed;
-    return block;
-  }
-
-  void add_txt(PendingNode& node, const registry::AppInstance& inst) {
-    std::vector<std::string> strings;
-    strings.push_back("hostname=" + inst.hostname);
-    strings.push_back(std::string("status=") +
-                      (inst.status == registry::Status::kUp ? "up" : "waiting"));
-    strings.push_back("version=" + inst.version);
-    strings.push_back("zone=" + inst.zone);
-    if (!inst.region.empty()) strings.push_back("region=" + inst.region);
-    for (const auto& ep : inst.endpoints) {
-      strings.push_back("addr=" + ep.scheme + "://" +
-                        (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) +
-                        ":" + std::to_string(ep.port));
-    }
-    for (const auto& [k, v] : inst.metadata)
-      strings.push_back(k + "=" + v);
-    PendingRRset& set = node.rrset(wire::type::kTxt);
-    set.synthesized = true;
-    set.records.push_back({txt_rdata(strings), inst.renew_ns, {}});
   }
 
   // RFC 8020: every ancestor of a served name down to the apex exists; each counts the names
@@ -649,6 +372,7 @@ class Builder {
   BuildStats& stats_;
   std::shared_ptr<Snapshot> snap_;
   std::vector<std::string> suffixes_;  // per region: region.apex in wire form, "" if not served
+  std::vector<FreshnessRule> rules_;   // per region: how its instances' good_until is computed
   std::vector<Group> pending_;         // services to compile
   std::set<std::string> dirty_parents_;
   bool incremental_ = false;

@@ -24,6 +24,10 @@ struct RegionData {
   // answer (SERVFAIL once it is older than max_stale). No data yet: stale with 0.
   bool stale = false;
   common::Nanos last_good_ns = 0;
+  // Live sources: how often a full fetch (reconcile) brings new renew times, the only way
+  // they reach discodns; part of every instance's good_until (catalog/ttl_policy.hpp).
+  // Ignored for file sources (frozen_time).
+  common::Nanos reconcile_interval_ns = 0;
 };
 
 struct BuildInput {
@@ -40,9 +44,10 @@ struct BuildInput {
 
 // What the snapshot serves (its ServedCounts) and what this build compiled.
 struct BuildStats : ServedCounts {
-  std::uint64_t blocks_built = 0;   // service blocks compiled in this build
-  std::uint64_t blocks_reused = 0;  // service blocks taken from the previous snapshot
-  bool incremental = false;         // only changed apps were looked at
+  std::uint64_t blocks_built = 0;      // service blocks compiled in this build
+  std::uint64_t blocks_reused = 0;     // service blocks taken from the previous snapshot
+  std::uint64_t blocks_refreshed = 0;  // of those, blocks whose freshness slots were rewritten
+  bool incremental = false;            // only changed apps were looked at
 };
 
 std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input,

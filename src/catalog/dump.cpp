@@ -61,8 +61,8 @@ void dump_zone(const Snapshot& snap, common::Nanos now, std::ostream& out) {
       const RRset& set = block.rrsets[node.first_rrset + s];
       Snapshot::RRsetView view = snap.view(block, set, now);
       for (std::uint32_t r = 0; r < set.record_count; ++r) {
+        if (!snap.included(view, r)) continue;
         const Record& rec = block.records[set.first_record + r];
-        if (!snap.included(rec, view)) continue;
         auto stored = block.rdata_of(rec);
         std::string_view target = block.target_name(set, rec);
         std::vector<std::uint8_t> rdata(stored.begin(), stored.end());

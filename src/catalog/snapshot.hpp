@@ -6,8 +6,10 @@
 // RRsets; an RRset a run of Records; a Record's RDATA lives in the block's byte arena, already
 // in wire form (names uncompressed, so a record can be copied anywhere in a response). Blocks
 // are shared between snapshots: a change to one app rebuilds one block and re-links the rest.
-// TTLs are not stored: a synthesized record keeps the renew time of its instance, and the
-// engine derives the TTL at query time (design.md §4).
+// TTLs are not stored: each synthesized record has a slot in the snapshot's FreshnessTable
+// holding its good_until time, and the engine derives the TTL at query time (design.md §4).
+// Blocks never change after they are built, slots do: a reconcile in which only renew times
+// moved refreshes slots and compiles nothing.
 #pragma once
 
 #include <array>
@@ -22,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "catalog/freshness.hpp"
 #include "catalog/static_zone.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
@@ -34,21 +37,24 @@ inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max()
 inline constexpr std::uint16_t kNoRegion = std::numeric_limits<std::uint16_t>::max();
 inline constexpr std::uint16_t kNoTarget = std::numeric_limits<std::uint16_t>::max();
 
-// 16 bytes: there is one per A, AAAA, SRV and TXT record served. A target past node 65,534
+// 8 bytes: there is one per A, AAAA, SRV and TXT record served. A target past node 65,534
 // of its block (a service with more than ~30,000 instances) is simply not referenced: the
-// record keeps its whole RDATA and goes without additional addresses.
+// record keeps its whole RDATA and goes without additional addresses. A synthesized record's
+// freshness is slot Block::fresh_base + (its index in Block::records) of Snapshot::fresh.
 struct Record {
-  common::Nanos renew_ns = 0;      // synthesized: the instance's renew time (newest if shared)
   std::uint32_t rdata_offset = 0;  // into Block::rdata
   std::uint16_t rdata_length = 0;
   std::uint16_t target_node = kNoTarget;  // SRV/NS: node (same block) whose A/AAAA go in
                                           // the additional section
 };
-static_assert(sizeof(Record) == 16);
+static_assert(sizeof(Record) == 8);
+
+// Block::fresh_sources: an entry with this bit set is an offset into Block::shared_sources.
+inline constexpr std::uint32_t kSharedSources = 0x8000'0000u;
 
 struct RRset {
   std::uint16_t type = 0;
-  bool synthesized = false;  // TTL from renew times; otherwise static_ttl
+  bool synthesized = false;  // TTL from freshness slots; otherwise static_ttl
   std::uint32_t static_ttl = 0;
   std::uint32_t first_record = 0;
   std::uint32_t record_count = 0;
@@ -201,6 +207,7 @@ struct Block {
   std::vector<Record> records;
   std::vector<std::uint8_t> rdata;
   std::uint16_t region = kNoRegion;  // index into Snapshot::regions for service blocks
+  std::uint32_t fresh_base = kNone;  // service blocks: slot of records[0] in Snapshot::fresh
 
   // Service blocks: the instances they were built from (an app's instances in one zone), so
   // the next build can find and rebuild them, and what they contribute to ServedCounts.
@@ -209,6 +216,12 @@ struct Block {
   std::uint32_t instances = 0;
   std::uint32_t hostname_collisions = 0;
   std::uint32_t shadowed_names = 0;
+  // Update path only: the instances (indices into the zone's run of the app's instances) each
+  // record's good_until is the max over, so that a change of renew times alone refreshes the
+  // slots without a compile. fresh_sources[r] is one index, or kSharedSources | i where
+  // shared_sources[i] = n is followed by n indices (a service address several instances carry).
+  std::vector<std::uint32_t> fresh_sources;
+  std::vector<std::uint32_t> shared_sources;
 };
 
 // What a snapshot serves and what it had to leave out, for logs and metrics.
@@ -227,8 +240,9 @@ struct RegionState {
   // Non-zero for file sources: TTLs are computed as of this time (the newest renew time in
   // the file), so a snapshot file is served as it was when written, not as ever more late.
   common::Nanos frozen_now_ns = 0;
-  bool stale = false;              // registry unreachable: TTLs capped at stale_ttl
-  common::Nanos last_good_ns = 0;  // after last_good + max_stale, SERVFAIL
+  bool stale = false;                       // registry unreachable: TTLs capped at stale_ttl
+  common::Nanos last_good_ns = 0;           // after last_good + max_stale, SERVFAIL
+  common::Nanos reconcile_interval_ns = 0;  // what good_until was computed with (0: files)
 };
 
 class Snapshot {
@@ -244,20 +258,29 @@ class Snapshot {
   // instance name of another app); then the empty non-terminals above services.
   Found find(std::string_view lower_wire_name) const;
 
-  // The TTL rules of design.md §4 applied to one RRset at query time `now`. `fresh_only`
-  // says whether late records must be left out (some member is not late).
+  // The TTL rules of design.md §4 applied to one RRset at query time `now`: the smallest TTL
+  // of the records served (RFC 2181 §5.2), capped while the registry is unreachable.
+  // `fresh_only` says whether late records must be left out (some member is not late).
   struct RRsetView {
     std::uint32_t ttl = 0;
     bool fresh_only = false;
-    common::Nanos now = 0;  // the time the rules were applied at (frozen for file sources)
+    std::uint32_t first_slot = kNone;  // synthesized: the slot of the RRset's first record
   };
   RRsetView view(const Block& block, const RRset& set, common::Nanos now) const;
-  bool included(const Record& record, const RRsetView& view) const {
-    return !view.fresh_only || !is_late(record.renew_ns, view.now, ttl);
+  // Whether record i (0 = the RRset's first) goes in the answer.
+  bool included(const RRsetView& view, std::uint32_t i) const {
+    return !view.fresh_only || fresh.at(view.first_slot + i) != kLate;
   }
   const RegionState* region_of(const Block& block) const {
     return block.region < regions.size() ? &regions[block.region] : nullptr;
   }
+  // The region whose label sits right above the apex in a lower-cased wire name at or below
+  // the apex (kNoRegion if none), and how many labels the name has below that label.
+  struct NameRegion {
+    std::uint16_t index = kNoRegion;
+    std::uint32_t labels_below = 0;
+  };
+  NameRegion region_of(std::string_view lower_wire_name) const;
 
   std::string apex;                 // lower-cased wire name of the served domain
   std::uint32_t soa_rrset = kNone;  // index into zone->rrsets
@@ -273,6 +296,7 @@ class Snapshot {
   NameShards<std::uint32_t> empty_names;
   std::vector<std::string> cuts;  // delegations in the zone file (NS below the apex)
   std::vector<RegionState> regions;
+  FreshnessTable fresh;  // good_until of every synthesized record (catalog/freshness.hpp)
   ServedCounts counts;
 
   // What the snapshot was built from, so the next build can compile only what changed.

@@ -239,6 +239,8 @@ void Daemon::open_sources() {
       // NXDOMAIN) when there is none.
       region.stale = true;
       region.last_good_ns = 0;
+      region.reconcile_interval_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(source.reconcile_interval).count();
       s->discovery = std::make_unique<registry::DiscoverySource>(
           source, mirror_options(config_, source), clock_,
           [this, i](std::shared_ptr<const RegistryData> data, const registry::SourceHealth& h) {

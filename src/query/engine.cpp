@@ -121,13 +121,17 @@ class Responder {
       }
     }
     Snapshot::Found found = snap_.find(qname);
-    if (found.block != snap_.zone.get() && too_stale(qname)) {
+    region_ = snap_.region_of(qname);
+    if (found.block != snap_.zone.get() && too_stale()) {
       return rcode::kServFail;  // never let a registry outage look like NXDOMAIN
     }
     set_flag(wire::flag::kAa);
     if (found.block == nullptr) {
-      negative();
-      note_miss(qname);
+      // Could be appid.env.zone.region of an app registered since the last fetch: say so.
+      if (region_.index != catalog::kNoRegion && region_.labels_below >= 3) {
+        outcome_.miss_region = region_.index;
+      }
+      negative(found.block);
       return found.empty ? rcode::kNoError : rcode::kNxDomain;
     }
     const catalog::Block& block = *found.block;
@@ -140,7 +144,7 @@ class Responder {
       set = block.rrset(node, q_.qtype);
     }
     if (set == nullptr) {
-      negative();
+      negative(found.block);
       return rcode::kNoError;
     }
     std::size_t targets = 0;
@@ -156,27 +160,21 @@ class Responder {
     return rcode::kNoError;
   }
 
-  // A name no app answers, deep enough below a region to be one not fetched yet.
-  void note_miss(std::string_view qname) {
-    const catalog::RegionState* region = region_of(qname);
-    if (region == nullptr) return;
-    std::size_t labels = 0;  // below the region label
-    const std::size_t region_suffix = snap_.apex.size() + 1 + region->label.size();
-    for (std::string_view n = qname; n.size() > region_suffix; n = wire::parent_of(n))
-      ++labels;
-    if (labels >= 3) miss_region_ = static_cast<std::uint16_t>(region - snap_.regions.data());
-  }
-
-  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3), at
-  // most ttl.negative below a registry region (an app may register a moment later).
-  void negative() {
+  // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3); at or
+  // below a registry region (unless at a static name) no more than ttl.negative_s, so that an
+  // app registered a moment later is not hidden behind a cached miss for long.
+  void negative(const catalog::Block* found) {
     if (snap_.soa_rrset == kNone) return;
     const catalog::Block& zone = *snap_.zone;
     const RRset& soa = zone.rrsets[snap_.soa_rrset];
     std::size_t apex_offset = wire::kHeaderSize + q_.qname_length - snap_.apex.size();
+    std::uint32_t ttl = snap_.negative_ttl;
+    if (found != &zone && region_.index != catalog::kNoRegion) {
+      ttl = std::min(ttl, snap_.ttl.negative_s);
+    }
     auto mark = w_.mark();
     if (!write_record(zone, soa, zone.records[soa.first_record],
-                      static_cast<std::uint16_t>(0xC000 | apex_offset), negative_ttl())) {
+                      static_cast<std::uint16_t>(0xC000 | apex_offset), ttl)) {
       w_.rollback(mark);
       truncated_ = true;
       return;
@@ -203,33 +201,10 @@ class Responder {
     return rcode::kNoError;
   }
 
-  std::uint32_t negative_ttl() const {
-    std::string_view qname(q_.qname_lower.data(), q_.qname_length);
-    if (region_of(qname) == nullptr) return snap_.negative_ttl;
-    return std::min(snap_.negative_ttl, snap_.ttl.negative_s);
-  }
-
-  bool too_stale(std::string_view qname) const {
-    const catalog::RegionState* region = region_of(qname);
-    return region != nullptr && region->stale &&
-           now_ - region->last_good_ns > snap_.ttl.max_stale_ns;
-  }
-
-  // The region whose label sits right above the apex in `qname`, if any.
-  const catalog::RegionState* region_of(std::string_view qname) const {
-    if (qname.size() <= snap_.apex.size()) return nullptr;
-    std::string_view name = qname;
-    while (wire::parent_of(name).size() > snap_.apex.size())
-      name = wire::parent_of(name);
-    std::string_view label = name.substr(1, static_cast<unsigned char>(name[0]));
-    for (const auto& region : snap_.regions) {
-      if (region.label.size() == label.size() &&
-          std::equal(label.begin(), label.end(), region.label.begin(),
-                     [](char a, char b) { return a == wire::ascii_lower(b); })) {
-        return &region;
-      }
-    }
-    return nullptr;
+  bool too_stale() const {
+    if (region_.index == catalog::kNoRegion) return false;
+    const catalog::RegionState& region = snap_.regions[region_.index];
+    return region.stale && now_ - region.last_good_ns > snap_.ttl.max_stale_ns;
   }
 
   // Writes a whole RRset whose owner is the 2-byte compression pointer `owner`, rotated by
@@ -245,8 +220,9 @@ class Responder {
     unsigned written = 0;
     std::uint32_t start = ctx_.rotation % set.record_count;
     for (std::uint32_t k = 0; k < set.record_count; ++k) {
-      const Record& rec = records[(start + k) % set.record_count];
-      if (!snap_.included(rec, view)) continue;
+      const std::uint32_t index = (start + k) % set.record_count;
+      if (!snap_.included(view, index)) continue;
+      const Record& rec = records[index];
       if (cap != 0 && written == cap) break;
       std::size_t rdata_at = w_.size() + 12;
       if (!write_record(block, set, rec, owner, view.ttl)) return false;
@@ -352,7 +328,6 @@ class Responder {
     outcome_.size = w_.size();
     outcome_.rcode = code;
     outcome_.truncated = truncated_;
-    outcome_.miss_region = miss_region_;
     return outcome_;
   }
 
@@ -367,12 +342,12 @@ class Responder {
   Outcome outcome_;
   bool with_opt_ = false;
   bool truncated_ = false;
-  std::uint16_t miss_region_ = catalog::kNoRegion;
   std::uint16_t flags_extra_ = 0;
   std::uint16_t ancount_ = 0;
   std::uint16_t nscount_ = 0;
   std::uint16_t arcount_ = 0;
   std::array<Target, kMaxTargets> targets_{};
+  Snapshot::NameRegion region_;  // of the question's name
 };
 
 }  // namespace

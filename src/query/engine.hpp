@@ -37,7 +37,7 @@ struct Outcome {
   bool truncated = false;   // TC set
   // NXDOMAIN, or NODATA at an empty non-terminal, for a name with at least 3 labels below a
   // registry region's label (it could be appid.env.zone.region of an app not fetched yet):
-  // that region's index in Snapshot::regions, for the server's on-miss fetch. Else kNoRegion.
+  // that region's index in Snapshot::regions, for the server to fetch it. Else kNoRegion.
   std::uint16_t miss_region = catalog::kNoRegion;
 };
 

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
       inst.weight = 10;
       inst.version = "v1";
       inst.renew_ns = now - i * 1'000'000LL;
+      inst.observed_ns = now;
       list.instances.push_back(std::move(inst));
     }
   }
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
       catalog::load_static_zone(DISCODNS_SOURCE_DIR "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, false, false, now});
+  input.regions.push_back({"china", data, false, false, now, 15 * common::kNanosPerSecond});
   input.serial = 1;
 
   malloc_trim(0);

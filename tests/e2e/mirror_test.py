@@ -226,7 +226,6 @@ class Mirror(unittest.TestCase):
         dns.wait_for(name_of(apps[0]), lambda r: r[0] == "NXDOMAIN", 10,
                      what="removed after mass_removal_hold")
 
-    @unittest.skip("lateness as of observation has not landed yet (README TTLs, known limit)")
     def test_renews_with_slower_reconcile_never_drop_a_live_instance(self):
         tf = 7.5  # renew every 4 s
         c, port = self.emulator(tf)

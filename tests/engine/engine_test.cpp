@@ -14,20 +14,26 @@ constexpr common::Nanos kSecond = common::kNanosPerSecond;
 constexpr common::Nanos kNow = 1'800'000'000 * kSecond;
 const std::string kService = "goim.comet.dev.gd.china.example.com.";
 
+// As a reconcile received at kNow carried them: good until max(kNow + 15 s, renew + 35 s).
 std::vector<registry::Instance> demo() {
-  return {
-      instance("goim.comet", "dev", "gd", "comet-1",
-               {{"grpc", "10.0.0.11", 3109}, {"http", "10.0.0.11", 3111}}, kNow - 5 * kSecond, 10),
-      instance("goim.comet", "dev", "gd", "comet-2",
-               {{"grpc", "10.0.0.12", 3109}, {"http", "10.0.0.12", 3111}}, kNow - 10 * kSecond, 20),
-      instance("goim.comet", "dev", "gd", "Comet_3.local", {{"grpc", "fd00::13", 4000}},
-               kNow - 2 * kSecond, 30),
-      instance("goim.comet", "dev", "gd", "comet-9", {{"grpc", "10.0.0.19", 3109}},
-               kNow - 1 * kSecond, 10, registry::Status::kWaiting),
-      instance("goim.logic", "dev", "gd", "logic-1", {{"grpc", "10.0.1.1", 3119}}, kNow - kSecond),
-      instance("b", "dev", "gd", "a", {{"grpc", "10.0.2.1", 1}}, kNow - kSecond),
-      instance("a.b", "dev", "gd", "x", {{"grpc", "10.0.2.2", 2}}, kNow - kSecond),
-  };
+  return observed_at(
+      {
+          instance("goim.comet", "dev", "gd", "comet-1",
+                   {{"grpc", "10.0.0.11", 3109}, {"http", "10.0.0.11", 3111}}, kNow - 10 * kSecond,
+                   10),
+          instance("goim.comet", "dev", "gd", "comet-2",
+                   {{"grpc", "10.0.0.12", 3109}, {"http", "10.0.0.12", 3111}}, kNow - 15 * kSecond,
+                   20),
+          instance("goim.comet", "dev", "gd", "Comet_3.local", {{"grpc", "fd00::13", 4000}},
+                   kNow - 7 * kSecond, 30),
+          instance("goim.comet", "dev", "gd", "comet-9", {{"grpc", "10.0.0.19", 3109}},
+                   kNow - 1 * kSecond, 10, registry::Status::kWaiting),
+          instance("goim.logic", "dev", "gd", "logic-1", {{"grpc", "10.0.1.1", 3119}},
+                   kNow - kSecond),
+          instance("b", "dev", "gd", "a", {{"grpc", "10.0.2.1", 1}}, kNow - kSecond),
+          instance("a.b", "dev", "gd", "x", {{"grpc", "10.0.2.2", 2}}, kNow - kSecond),
+      },
+      kNow);
 }
 
 class EngineTest : public ::testing::Test {
@@ -75,7 +81,7 @@ TEST_F(EngineTest, ServiceAnswersAWithUpInstancesOnly) {
   for (auto* rr : rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A)) {
     addresses.insert(rdf_text(rr, 0));
     EXPECT_EQ(owner_text(rr), kService);
-    // RRset TTL is the minimum of its members: comet-2 renewed 10 s ago -> 20 s left.
+    // RRset TTL is the minimum of its members: comet-2 renewed 15 s ago -> 35 - 15 = 20 s left.
     EXPECT_EQ(ldns_rr_ttl(rr), 20u);
   }
   EXPECT_EQ(addresses, (std::set<std::string>{"10.0.0.11", "10.0.0.12"}));
@@ -149,21 +155,16 @@ TEST_F(EngineTest, ApexSoaAndNs) {
 }
 
 TEST_F(EngineTest, NodataHasSoaWithNegativeTtl) {
-  auto r = ask(kService, LDNS_RR_TYPE_MX);
+  // A static name: below a region the negative TTL is shorter (NegativeTtlBelowRegions).
+  auto r = ask("www.example.com.", LDNS_RR_TYPE_MX);
   EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NOERROR);
   EXPECT_TRUE(ldns_pkt_aa(r.get()));
   EXPECT_EQ(ldns_pkt_ancount(r.get()), 0);
   auto soa = rrs(r.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_SOA);
   ASSERT_EQ(soa.size(), 1u);
   EXPECT_EQ(owner_text(soa[0]), "example.com.");
-  // Below a registry region: min(SOA TTL 3600, minimum 30, ttl.negative 5).
-  EXPECT_EQ(ldns_rr_ttl(soa[0]), 5u);
-  EXPECT_EQ(outcome_.miss_region, catalog::kNoRegion);  // the name exists
-  // Static names keep min(SOA TTL 3600, minimum 30) (RFC 2308 §5).
-  auto apex = ask("example.com.", LDNS_RR_TYPE_MX);
-  auto apex_soa = rrs(apex.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_SOA);
-  ASSERT_EQ(apex_soa.size(), 1u);
-  EXPECT_EQ(ldns_rr_ttl(apex_soa[0]), 30u);
+  EXPECT_EQ(ldns_rr_ttl(soa[0]), 30u);  // min(SOA TTL 3600, minimum 30)
+  EXPECT_EQ(outcome_.miss_region, catalog::kNoRegion);
 }
 
 // A name below a region that no app answers is reported for the on-miss fetch when it could
@@ -254,7 +255,7 @@ TEST_F(EngineTest, TtlFollowsTimeWithoutRebuild) {
   auto later = ask(kService, LDNS_RR_TYPE_AAAA, {}, query::Transport::kUdp, kNow + 20 * kSecond);
   auto answers = rrs(later.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_AAAA);
   ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(ldns_rr_ttl(answers[0]), 8u);  // renewed at -2 s: 30 - 22
+  EXPECT_EQ(ldns_rr_ttl(answers[0]), 8u);  // renewed at -7 s: good until +28 s; 28 - 20
 }
 
 TEST_F(EngineTest, FileSourceTimeIsFrozenAtNewestRenew) {
@@ -263,7 +264,8 @@ TEST_F(EngineTest, FileSourceTimeIsFrozenAtNewestRenew) {
   auto r = ask(kService, LDNS_RR_TYPE_AAAA, {}, query::Transport::kUdp, kNow + 3600 * kSecond);
   auto answers = rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_AAAA);
   ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(ldns_rr_ttl(answers[0]), 29u);  // newest renew in the data is kNow - 1 s
+  // The newest renew in the data is kNow - 1 s, comet-3's 6 s older: 35 - 6 = 29.
+  EXPECT_EQ(ldns_rr_ttl(answers[0]), 29u);
 }
 
 TEST_F(EngineTest, StaleModeCapsTtlThenServfails) {

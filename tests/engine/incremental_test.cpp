@@ -115,9 +115,10 @@ std::string describe(const catalog::Snapshot& snap) {
           std::string target = rec.target_node == catalog::kNoTarget
                                    ? "-"
                                    : wire::wire_to_text(block->name(rec.target_node));
+          common::Nanos good_until = snap.fresh.at(block->fresh_base + set.first_record + r);
           lines.push_back(owner + " type " + std::to_string(set.type) + " " +
                           hex(block->rdata_of(rec)) + std::string(block->target_name(set, rec)) +
-                          " renew " + std::to_string(rec.renew_ns) + " target " + target);
+                          " good_until " + std::to_string(good_until) + " target " + target);
         }
       }
     }
@@ -135,6 +136,122 @@ std::string describe(const catalog::Snapshot& snap) {
   for (const auto& line : lines)
     out += line + "\n";
   return out;
+}
+
+// Every query a test service set answers, as raw response bytes (TTLs included) at `now`.
+std::vector<std::vector<std::uint8_t>> answers(const catalog::Snapshot& snap, int apps,
+                                               common::Nanos now) {
+  std::vector<std::vector<std::uint8_t>> out;
+  for (int a = 0; a < apps; ++a) {
+    std::string service = "app" + std::to_string(a) + ".dev.gd.china.example.com.";
+    for (const std::string& name : {service, "_grpc._tcp." + service, "h1." + service}) {
+      for (ldns_rr_type type : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_TXT}) {
+        std::vector<std::uint8_t> response(query::kMaxResponseSize);
+        query::Limits limits;
+        query::QueryContext ctx;
+        auto o = query::answer(make_query(name, type), snap, now, limits, ctx, response);
+        response.resize(o.size);
+        out.push_back(std::move(response));
+      }
+    }
+  }
+  return out;
+}
+
+// A reconcile 20 s later in which every instance renewed but one, which is late now: nothing
+// is compiled, and the answers are a full build's, TTLs included.
+TEST(Incremental, RenewOnlyChangeOfEveryAppBuildsNothing) {
+  auto instances = observed_at(apps(50), kNow);
+  catalog::BuildStats first;
+  auto snap = build(instances, 1, false, nullptr, &first);
+  auto before = answers(*snap, 50, kNow + kS);
+  for (auto& i : instances) {
+    i.renew_ns += 20 * kS;
+    i.observed_ns = kNow + 40 * kS;
+  }
+  instances[7].renew_ns = kNow - 10 * kS;  // app2's h1: missed renews for 50 s
+  catalog::BuildStats stats;
+  auto next = build(instances, 1, false, snap, &stats);
+  EXPECT_TRUE(stats.incremental);
+  EXPECT_EQ(stats.blocks_built, 0u);
+  EXPECT_EQ(stats.blocks_refreshed, 50u);
+  EXPECT_EQ(stats.blocks_reused, 50u);
+  auto full = build(instances, 1, false, nullptr, nullptr);
+  EXPECT_EQ(describe(*next), describe(*full));
+  for (common::Nanos now : {kNow + 41 * kS, kNow + 50 * kS, kNow + 90 * kS})
+    EXPECT_EQ(answers(*next, 50, now), answers(*full, 50, now));
+  EXPECT_EQ(a_records(*next, "app2.dev.gd.china.example.com."), 3u);  // compiled as before
+  auto late = decode(answers(*next, 50, kNow + 41 * kS)[2 * 9]);      // app2's service A
+  EXPECT_EQ(ldns_pkt_ancount(late.get()), 2);                         // h1 left out
+  // Readers of the previous snapshot still see the previous times.
+  EXPECT_EQ(answers(*snap, 50, kNow + kS), before);
+}
+
+TEST(Incremental, RenewOnlyChangeOfOneAppCopiesOneChunk) {
+  auto instances = observed_at(apps(4000), kNow);
+  catalog::BuildStats stats;
+  auto snap = build(instances, 1, false, nullptr, &stats);
+  ASSERT_GT(snap->fresh.chunks(), 4u);
+  for (int i = 3 * 3000; i < 3 * 3001; ++i)  // app3000
+    instances[i].renew_ns += kS;
+  auto next = build(instances, 1, false, snap, &stats);
+  EXPECT_EQ(stats.blocks_built, 0u);
+  EXPECT_EQ(stats.blocks_refreshed, 1u);
+  std::size_t copied = 0;
+  for (std::size_t c = 0; c < next->fresh.chunks(); ++c)
+    copied += next->fresh.shares_chunk(snap->fresh, c) ? 0 : 1;
+  EXPECT_GE(copied, 1u);
+  EXPECT_LE(copied, 2u);  // one, or two if the app's slots straddle a chunk boundary
+}
+
+// good_until depends on the TTL settings, the reconcile interval and a file's own time: when
+// one of those changes, every slot is recomputed, even for apps whose data did not change.
+TEST(Incremental, FreshnessInputsOtherThanTheDataRecomputeEverySlot) {
+  auto instances = observed_at(apps(5), kNow);
+  auto check = [&](catalog::BuildInput first, catalog::BuildInput second) {
+    auto prev = catalog::build_snapshot(first);
+    second.previous = prev;
+    auto incremental = catalog::build_snapshot(second);
+    second.previous = nullptr;
+    auto full = catalog::build_snapshot(second);
+    EXPECT_NE(describe(*prev), describe(*full));  // the case really changes good_until
+    EXPECT_EQ(describe(*incremental), describe(*full));
+  };
+  auto input = build_input(instances);
+  auto longer = input;
+  longer.regions[0].reconcile_interval_ns = 60 * kS;
+  check(input, longer);
+  auto graceful = input;
+  graceful.ttl.late_grace_ns = 20 * kS;
+  check(input, graceful);
+  // A file source whose newest renew moved (app4 only): the others' lateness moves too.
+  auto file = build_input(instances, 0);
+  auto moved = instances;
+  for (auto& i : moved)
+    if (i.appid == "app4") i.renew_ns = kNow + 100 * kS;
+  auto file_moved = build_input(moved, 0);
+  file_moved.regions[0].data = registry_data(moved, file.regions[0].data.get());
+  check(file, file_moved);
+}
+
+// Rebuilt blocks leave their old slots dead; once there are too many, a full build compacts.
+TEST(Incremental, DeadFreshnessSlotsAreCompacted) {
+  auto instances = apps(50);
+  auto snap = build(instances);
+  const std::uint32_t live = snap->fresh.size();
+  std::uint32_t largest = 0;
+  int full_builds = 0;
+  for (int step = 0; step < 6000; ++step) {
+    instances[0].weight = static_cast<std::uint16_t>(1 + step % 2);  // app0 changes shape
+    catalog::BuildStats stats;
+    snap = build(instances, 1, false, snap, &stats);
+    full_builds += stats.incremental ? 0 : 1;
+    largest = std::max(largest, snap->fresh.size());
+    ASSERT_EQ(snap->fresh.size() - snap->fresh.dead(), live);
+  }
+  EXPECT_GE(full_builds, 1);
+  EXPECT_LE(largest, live + live / 2 + 16 * catalog::FreshnessTable::kChunkSize + live);
+  EXPECT_EQ(describe(*snap), describe(*build(instances)));
 }
 
 // A service so large that host nodes pass the 16-bit target index (65,535 nodes): those SRV records
@@ -173,8 +290,9 @@ TEST(Blocks, SrvTargetsPastTheTargetIndexKeepTheirName) {
 
 // Random registry changes, chosen to hit every dependency between services: dotted appids
 // that make one service's name a host name of another, appids equal but for case, invalid
-// names, zones appearing and vanishing. After every change the incremental build must serve
-// exactly what a build from scratch serves.
+// names, zones appearing and vanishing, renew and observed times moving alone (freshness slots
+// refreshed, nothing compiled) and crossing the lateness threshold. After every change the
+// incremental build must serve exactly what a build from scratch serves, good_until included.
 TEST(Incremental, ServesExactlyWhatAFullBuildServes) {
   const std::vector<std::string> appids = {"a", "b", "h0.a", "h1.a", "x.h0.a", "A", "bad..id"};
   const std::vector<std::string> zones = {"gd", "sh"};
@@ -183,8 +301,9 @@ TEST(Incremental, ServesExactlyWhatAFullBuildServes) {
   std::vector<registry::Instance> instances;
   std::shared_ptr<const catalog::Snapshot> snap;
   int incremental_builds = 0;
+  int refresh_only_builds = 0;
   for (int step = 0; step < 400; ++step) {
-    switch (pick(8)) {  // mostly growth, so that services pile up and meet
+    switch (pick(10)) {  // mostly growth, so that services pile up and meet
       case 0:
       case 1:
       case 2:
@@ -202,6 +321,22 @@ TEST(Incremental, ServesExactlyWhatAFullBuildServes) {
       case 5:
       case 6:  // one instance renews
         if (!instances.empty()) instances[pick(instances.size())].renew_ns += kS;
+        break;
+      case 7: {  // a reconcile: one app's instances renewed (or not), observed now
+        std::string appid = appids[pick(appids.size())];
+        common::Nanos observed = kNow + static_cast<common::Nanos>(step) * kS;
+        for (auto& i : instances) {
+          if (i.appid != appid) continue;
+          if (pick(3) != 0) i.renew_ns = observed - static_cast<common::Nanos>(pick(30)) * kS;
+          i.observed_ns = observed;  // some have missed renews by more than 35 s: late
+        }
+        break;
+      }
+      case 8:  // one instance's observation time alone moves, across the lateness threshold
+        if (!instances.empty()) {
+          auto& i = instances[pick(instances.size())];
+          i.observed_ns = pick(4) == 0 ? 0 : i.renew_ns + static_cast<common::Nanos>(pick(70)) * kS;
+        }
         break;
       default: {  // one app goes
         std::string appid = appids[pick(appids.size())];
@@ -221,10 +356,13 @@ TEST(Incremental, ServesExactlyWhatAFullBuildServes) {
     catalog::BuildStats stats;
     snap = build(instances, 1, false, snap, &stats);
     incremental_builds += stats.incremental ? 1 : 0;
+    refresh_only_builds +=
+        stats.incremental && stats.blocks_refreshed > 0 && stats.blocks_built == 0;
     auto full = build(instances, 1, false, nullptr, nullptr);
     ASSERT_EQ(describe(*snap), describe(*full)) << "after step " << step;
   }
   EXPECT_GT(incremental_builds, 200);  // the incremental path was really exercised
+  EXPECT_GT(refresh_only_builds, 30);  // and so was the renew-only one
 }
 
 }  // namespace

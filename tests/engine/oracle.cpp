@@ -59,6 +59,25 @@ std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int typ
   return out;
 }
 
+PacketPtr ask(const catalog::Snapshot& snapshot, const std::string& name, ldns_rr_type type,
+              common::Nanos now, query::Outcome* outcome) {
+  std::vector<std::uint8_t> out(query::kMaxResponseSize);
+  query::Limits limits;
+  query::QueryContext ctx;
+  query::Outcome o = query::answer(make_query(name, type), snapshot, now, limits, ctx, out);
+  EXPECT_TRUE(o.respond) << name;
+  out.resize(o.respond ? o.size : 0);
+  if (outcome != nullptr) *outcome = o;
+  return decode(out);
+}
+
+std::vector<std::uint32_t> ttls(const ldns_pkt* pkt, ldns_pkt_section section, int type) {
+  std::vector<std::uint32_t> out;
+  for (const ldns_rr* rr : rrs(pkt, section, type))
+    out.push_back(ldns_rr_ttl(rr));
+  return out;
+}
+
 std::string owner_text(const ldns_rr* rr) {
   char* s = ldns_rdf2str(ldns_rr_owner(rr));
   std::string out(s);
@@ -92,28 +111,52 @@ registry::Instance instance(const std::string& appid, const std::string& env,
   return inst;
 }
 
+std::vector<registry::Instance> observed_at(std::vector<registry::Instance> instances,
+                                            common::Nanos observed_ns) {
+  for (auto& inst : instances)
+    inst.observed_ns = observed_ns;
+  return instances;
+}
+
+std::shared_ptr<const catalog::StaticZone> example_zone() {
+  static const auto zone = std::make_shared<const catalog::StaticZone>(catalog::load_static_zone(
+      std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
+  return zone;
+}
+
+std::shared_ptr<const registry::RegistryData> registry_data(
+    std::vector<registry::Instance> instances, const registry::RegistryData* previous) {
+  return std::make_shared<registry::RegistryData>(
+      registry::RegistryData::from({std::move(instances)}, previous));
+}
+
+catalog::BuildInput build_input(std::vector<registry::Instance> instances,
+                                common::Nanos last_good_ns, bool stale,
+                                std::shared_ptr<const catalog::Snapshot> previous) {
+  // Apps equal to the previous build's keep their copy, as a registry source does.
+  const registry::RegistryData* before =
+      previous && !previous->sources.empty() ? previous->sources[0].get() : nullptr;
+  catalog::BuildInput input;
+  input.previous = std::move(previous);
+  input.zone = example_zone();
+  catalog::RegionData region;
+  region.region = "china";
+  region.data = registry_data(std::move(instances), before);
+  region.frozen_time = last_good_ns == 0;
+  region.stale = stale;
+  region.last_good_ns = last_good_ns;
+  region.reconcile_interval_ns = region.frozen_time ? 0 : kReconcileNs;
+  input.regions.push_back(region);
+  input.serial = 2026112600;
+  return input;
+}
+
 std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> instances,
                                                common::Nanos last_good_ns, bool stale,
                                                std::shared_ptr<const catalog::Snapshot> previous,
                                                catalog::BuildStats* stats) {
-  // Apps equal to the previous build's keep their copy, as a registry source does.
-  const registry::RegistryData* before =
-      previous && !previous->sources.empty() ? previous->sources[0].get() : nullptr;
-  auto data = std::make_shared<registry::RegistryData>(
-      registry::RegistryData::from({std::move(instances)}, before));
-  catalog::BuildInput input;
-  input.previous = std::move(previous);
-  input.zone = std::make_shared<catalog::StaticZone>(catalog::load_static_zone(
-      std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone", "example.com."));
-  catalog::RegionData region;
-  region.region = "china";
-  region.data = data;
-  region.frozen_time = last_good_ns == 0;
-  region.stale = stale;
-  region.last_good_ns = last_good_ns;
-  input.regions.push_back(region);
-  input.serial = 2026112600;
-  return catalog::build_snapshot(input, stats);
+  return catalog::build_snapshot(
+      build_input(std::move(instances), last_good_ns, stale, std::move(previous)), stats);
 }
 
 }  // namespace discodns::testing

@@ -37,6 +37,14 @@ PacketPtr decode(const std::vector<std::uint8_t>& wire);
 // Records of one section, filtered by type (0 = all).
 std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type = 0);
 
+// Asks `snapshot` at `now` over UDP (no EDNS) and decodes the answer; `outcome`, if given,
+// receives the engine's Outcome.
+PacketPtr ask(const catalog::Snapshot& snapshot, const std::string& name, ldns_rr_type type,
+              common::Nanos now, query::Outcome* outcome = nullptr);
+
+// The TTLs of one section's records of `type`, in order.
+std::vector<std::uint32_t> ttls(const ldns_pkt* pkt, ldns_pkt_section section, int type);
+
 std::string owner_text(const ldns_rr* rr);
 std::string rdf_text(const ldns_rr* rr, std::size_t index);
 
@@ -46,10 +54,31 @@ registry::Instance instance(const std::string& appid, const std::string& env,
                             std::vector<registry::Endpoint> endpoints, std::int64_t renew_ns,
                             std::uint16_t weight = 10,
                             registry::Status status = registry::Status::kUp);
+// The same instances, as a reconcile answer received at `observed_ns` carried them.
+std::vector<registry::Instance> observed_at(std::vector<registry::Instance> instances,
+                                            common::Nanos observed_ns);
+
+// The reconcile interval build() gives a live source (the daemon's default).
+inline constexpr common::Nanos kReconcileNs = 15 * common::kNanosPerSecond;
+
+// zones/example.com.zone, as every test serves it.
+std::shared_ptr<const catalog::StaticZone> example_zone();
+
+// Registry data made of `instances`, sharing the apps equal to those of `previous` (as a
+// registry source does).
+std::shared_ptr<const registry::RegistryData> registry_data(
+    std::vector<registry::Instance> instances, const registry::RegistryData* previous = nullptr);
+
+// What build() builds from: the zone, `instances` as region "china" (the only region), serial
+// 2026112600, default TTL policy. For tests that change the policy or add regions.
+catalog::BuildInput build_input(std::vector<registry::Instance> instances,
+                                common::Nanos last_good_ns = 1, bool stale = false,
+                                std::shared_ptr<const catalog::Snapshot> previous = nullptr);
 
 // Builds a snapshot of zones/example.com.zone plus `instances` served under region "china";
-// `last_good_ns` 0 makes it a file source (frozen time), otherwise live.
-// `previous` and `stats` as in catalog::BuildInput / build_snapshot (incremental builds).
+// `last_good_ns` 0 makes it a file source (frozen time), otherwise live, with a reconcile
+// every kReconcileNs. `previous` and `stats` as in catalog::BuildInput / build_snapshot
+// (incremental builds).
 std::shared_ptr<const catalog::Snapshot> build(
     std::vector<registry::Instance> instances, common::Nanos last_good_ns = 1, bool stale = false,
     std::shared_ptr<const catalog::Snapshot> previous = nullptr,

@@ -26,6 +26,7 @@ std::shared_ptr<const catalog::Snapshot> make_snapshot() {
     inst.endpoints = {{"grpc", "10.0.0." + std::to_string(i + 1), 9000},
                       {"http", "fd00::" + std::to_string(i + 1), 80}};
     inst.renew_ns = now - i * common::kNanosPerSecond;
+    inst.observed_ns = now;  // instances 36 to 39 are late
     inst.status = i % 7 == 0 ? registry::Status::kWaiting : registry::Status::kUp;
     list.instances.push_back(inst);
   }
@@ -33,7 +34,7 @@ std::shared_ptr<const catalog::Snapshot> make_snapshot() {
   catalog::BuildInput input;
   input.zone = std::make_shared<catalog::StaticZone>(
       catalog::load_static_zone(DISCODNS_SOURCE_DIR "/zones/example.com.zone", "example.com."));
-  input.regions.push_back({"china", data, false, false, now});
+  input.regions.push_back({"china", data, false, false, now, 15 * common::kNanosPerSecond});
   input.serial = 7;
   return catalog::build_snapshot(input);
 }
