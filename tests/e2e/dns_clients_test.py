@@ -132,12 +132,17 @@ class DnsClients(unittest.TestCase):
         self.assertRegex(out, r"(?i)COOKIE: [0-9a-f]{16}[0-9a-f]{32}", out)
 
     def test_drill_nxdomain_nodata_soa(self):
+        # Below a registry region the negative TTL is at most ttl.negative (5 s); elsewhere
+        # min(SOA TTL, SOA minimum) = 30 s.
         out = self.drill("nosuch.dev.gd.china." + DOMAIN, "A")
         self.assertIn("rcode: NXDOMAIN", out)
-        self.assertRegex(out, r"example\.com\.\s+30\s+IN\s+SOA")
+        self.assertRegex(out, r"example\.com\.\s+5\s+IN\s+SOA")
         out = self.drill(SERVICE, "MX")
         self.assertIn("rcode: NOERROR", out)
         self.assertIn("ANSWER: 0", out)
+        self.assertRegex(out, r"example\.com\.\s+5\s+IN\s+SOA")
+        out = self.drill("nosuch." + DOMAIN, "A")
+        self.assertIn("rcode: NXDOMAIN", out)
         self.assertRegex(out, r"example\.com\.\s+30\s+IN\s+SOA")
         out = self.drill("dev.gd.china." + DOMAIN, "A")  # empty non-terminal
         self.assertIn("rcode: NOERROR", out)

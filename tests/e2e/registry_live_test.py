@@ -153,7 +153,9 @@ class LiveRegistry(unittest.TestCase):
         c.register("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"])
         dns = self.discodns([c.port])
         dns.wait_for(lambda r: r[1] == ["10.0.0.11"])
-        time.sleep(4)
+        # good_until = max(observed + 1 s reconcile, renew + 30 s + 5 s grace): TTL 30 until
+        # 5 s after the renew, then down by a second a second (README "TTLs").
+        time.sleep(8)
         _, records = dns.dig("A")
         ttl_before = int(records[0][0])
         self.assertLessEqual(ttl_before, 27)
