@@ -138,6 +138,14 @@ class Mirror(unittest.TestCase):
         self.servers.append(s)
         return s
 
+    def wait_parked(self, c, pollers, timeout=5):
+        """A /set reaches only polls parked when it lands (protocol §10.2): wait for them."""
+        deadline = time.monotonic() + timeout
+        while c.state()["active_polls"] < pollers:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pollers} polls not parked in {timeout}s: {c.state()}")
+            time.sleep(0.01)
+
     def fleet(self, port, instances, time_factor):
         f = RenewingFleet(port, instances, time_factor=time_factor).start()
         self.fleets.append(f)
@@ -152,7 +160,7 @@ class Mirror(unittest.TestCase):
         name = name_of("goim.comet")
         for r in replicas:
             r.wait_for(name, lambda a: a == ("NOERROR", ["10.0.1.0"]), 10)
-        time.sleep(0.5)  # every poll parked
+        self.wait_parked(c, len(replicas))
         worst = 0.0
         for i in range(1, 6):
             sent = time.monotonic()
@@ -279,6 +287,7 @@ class Mirror(unittest.TestCase):
         dns = self.discodns("a", port, registry_extra='reconcile_interval = "60s"')
         name = name_of("goim.comet")
         dns.wait_for(name, lambda r: r[1] == ["10.0.7.1", "10.0.7.2"], 10)
+        self.wait_parked(c, 1)
         c.set("goim.comet", ["comet-2"], statuses=[2])
         dns.wait_for(name, lambda r: r[1] == ["10.0.7.1"], 2, what="WAITING leaves the service")
         for _ in range(10):
