@@ -10,17 +10,10 @@
 
 namespace discodns::catalog {
 
-// Same instances in the same order (same_shape) with the same renew and observed times.
-inline bool same_times(const registry::AppInstances& a, const registry::AppInstances& b) {
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].renew_ns != b[i].renew_ns || a[i].observed_ns != b[i].observed_ns) return false;
-  }
-  return true;
-}
-
 // Calls f(app, before, after, shape_changed) for every app whose instances differ between two
 // shards (both sorted by key; null = empty; before/after null: the app is new/gone).
-// shape_changed is false when they differ in renew/observed times only.
+// shape_changed is false when they differ in renew/observed times only, which RegistryData
+// recorded when the data was set (StoredApp::shape): no instance is compared here.
 template <class F>
 void diff_shard(const registry::RegistryData::Apps* before,
                 const registry::RegistryData::Apps* after, F&& f) {
@@ -31,21 +24,16 @@ void diff_shard(const registry::RegistryData::Apps* before,
   auto ai = a.begin();
   while (bi != b.end() || ai != a.end()) {
     if (ai == a.end() || (bi != b.end() && bi->first < ai->first)) {
-      f(bi->first, bi->second.get(), nullptr, true);
+      f(bi->first, bi->second.instances.get(), nullptr, true);
       ++bi;
     } else if (bi == b.end() || ai->first < bi->first) {
-      f(ai->first, nullptr, ai->second.get(), true);
+      f(ai->first, nullptr, ai->second.instances.get(), true);
       ++ai;
     } else {
-      if (bi->second != ai->second) {
-        const registry::AppInstances& x = *bi->second;
-        const registry::AppInstances& y = *ai->second;
-        if (!registry::same_shape(x, y)) {
-          f(ai->first, &x, &y, true);
-        } else if (!same_times(x, y)) {
-          f(ai->first, &x, &y, false);
-        }
-      }
+      const registry::StoredApp& x = bi->second;
+      const registry::StoredApp& y = ai->second;
+      if (x.instances != y.instances)
+        f(ai->first, x.instances.get(), y.instances.get(), x.shape != y.shape);
       ++bi;
       ++ai;
     }

@@ -207,8 +207,9 @@ class Builder {
                    const registry::AppInstances& instances) {
     bool ok = true;
     for_each_zone(instances, [&](std::span<const registry::AppInstance> group) {
-      auto name = service_name(app, group.front().zone, suffixes_[region]);
-      const auto* block = name ? snap_->services.find(*name) : nullptr;
+      const bool named =
+          service_name_into(name_buffer_, app, group.front().zone, suffixes_[region]);
+      const auto* block = named ? snap_->services.find(name_buffer_) : nullptr;
       // No block: an invalid or shadowed name, or one compiled anyway in this build.
       if (block == nullptr || *block == nullptr) return;
       const Block& b = **block;
@@ -296,7 +297,7 @@ class Builder {
       auto entry =
           apps != nullptr ? apps->find(old.app) : registry::RegistryData::Apps::const_iterator{};
       if (apps == nullptr || entry == apps->end()) return false;
-      const registry::AppInstances* instances = entry->second.get();
+      const registry::AppInstances* instances = entry->second.instances.get();
       auto [first, last] =
           std::equal_range(instances->begin(), instances->end(), old.zone_key,
                            [](const auto& x, const auto& y) { return zone_of(x) < zone_of(y); });
@@ -374,6 +375,7 @@ class Builder {
   std::vector<std::string> suffixes_;  // per region: region.apex in wire form, "" if not served
   std::vector<FreshnessRule> rules_;   // per region: how its instances' good_until is computed
   std::vector<Group> pending_;         // services to compile
+  std::string name_buffer_;            // refresh_app's service names, one allocation a build
   std::set<std::string> dirty_parents_;
   bool incremental_ = false;
 };

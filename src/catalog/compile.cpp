@@ -293,14 +293,21 @@ void add_instance(ServiceRecords& out, const registry::AppInstance& inst, std::u
 
 }  // namespace
 
+bool service_name_into(std::string& out, const registry::AppKey& key, const std::string& zone_key,
+                       const std::string& region_suffix) {
+  out.clear();
+  if (!append_appid_labels(out, key.appid) || !append_key_label(out, key.env) ||
+      !append_key_label(out, zone_key)) {
+    return false;
+  }
+  out += region_suffix;
+  return out.size() <= wire::kMaxNameLength;
+}
+
 std::optional<std::string> service_name(const registry::AppKey& key, const std::string& zone_key,
                                         const std::string& region_suffix) {
-  auto app = appid_labels(key.appid);
-  auto env = key_label(key.env);
-  auto zone = key_label(zone_key);
-  if (!app || !env || !zone) return std::nullopt;
-  std::string name = *app + wire::wire_label(*env) + wire::wire_label(*zone) + region_suffix;
-  if (name.size() > wire::kMaxNameLength) return std::nullopt;
+  std::string name;
+  if (!service_name_into(name, key, zone_key, region_suffix)) return std::nullopt;
   return name;
 }
 

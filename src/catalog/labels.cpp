@@ -7,32 +7,40 @@
 
 namespace discodns::catalog {
 
-std::optional<std::string> key_label(std::string_view text) {
-  if (text.empty() || text.size() > wire::kMaxLabelLength) return std::nullopt;
-  std::string out;
-  out.reserve(text.size());
+bool append_key_label(std::string& out, std::string_view text) {
+  if (text.empty() || text.size() > wire::kMaxLabelLength) return false;
+  out.push_back(static_cast<char>(text.size()));
   for (char c : text) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_';
-    if (!ok) return std::nullopt;
+    if (!ok) return false;
     out.push_back(wire::ascii_lower(c));
   }
-  return out;
+  return true;
+}
+
+bool append_appid_labels(std::string& out, std::string_view appid) {
+  for (std::size_t start = 0;;) {
+    std::size_t dot = appid.find('.', start);
+    if (!append_key_label(out,
+                          appid.substr(start, dot == std::string_view::npos ? std::string_view::npos
+                                                                            : dot - start))) {
+      return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+std::optional<std::string> key_label(std::string_view text) {
+  std::string out;
+  if (!append_key_label(out, text)) return std::nullopt;
+  return out.substr(1);
 }
 
 std::optional<std::string> appid_labels(std::string_view appid) {
   std::string out;
-  std::size_t start = 0;
-  while (start <= appid.size()) {
-    std::size_t dot = appid.find('.', start);
-    std::string_view part =
-        appid.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    auto label = key_label(part);
-    if (!label) return std::nullopt;
-    out += wire::wire_label(*label);
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  if (!append_appid_labels(out, appid)) return std::nullopt;
   return out;
 }
 

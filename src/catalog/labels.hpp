@@ -14,6 +14,10 @@ std::optional<std::string> key_label(std::string_view text);
 // appid "goim.comet" -> wire labels "\4goim\5comet" (lower-cased, no root), or nullopt when
 // any part is not a valid label.
 std::optional<std::string> appid_labels(std::string_view appid);
+// The same two in wire form (length octet first), appended to `out`; false when invalid
+// (`out` then holds a partial name). For callers that reuse one buffer (no allocation).
+bool append_key_label(std::string& out, std::string_view text);
+bool append_appid_labels(std::string& out, std::string_view appid);
 
 // A hostname made into one label: lower case, [a-z0-9-], any other octet becomes '-', at
 // most 63 octets; an empty hostname becomes "host".

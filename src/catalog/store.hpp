@@ -22,14 +22,13 @@ class SnapshotStore {
     releasing_.reserve(kMaxRetired);
   }
 
-  void publish(std::shared_ptr<const Snapshot> snapshot) {
-    std::shared_ptr<const Snapshot> old;
-    {
-      std::lock_guard lock(mutex_);  // held for pointer swaps only; readers rarely take it
-      old = std::exchange(current_, std::move(snapshot));
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-  }  // `old` is freed here, on the publishing thread, unless a reader still holds it
+  // Returns the snapshot it replaces, for the caller to let go of where it chooses.
+  std::shared_ptr<const Snapshot> publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mutex_);  // held for pointer swaps only; readers rarely take it
+    auto old = std::exchange(current_, std::move(snapshot));
+    generation_.fetch_add(1, std::memory_order_release);
+    return old;
+  }
   std::shared_ptr<const Snapshot> current() const {
     std::lock_guard lock(mutex_);
     return current_;
@@ -52,6 +51,14 @@ class SnapshotStore {
       std::swap(retired_, releasing_);  // both keep their reserved capacity: no allocation
     }
     releasing_.clear();
+  }
+  // The same for a writer that frees them on another thread (daemon::Reclaimer).
+  std::vector<std::shared_ptr<const Snapshot>> take_retired() {
+    std::vector<std::shared_ptr<const Snapshot>> taken;
+    taken.reserve(kMaxRetired);
+    std::lock_guard lock(mutex_);
+    std::swap(retired_, taken);  // retired_ keeps a reserved capacity
+    return taken;
   }
 
  private:

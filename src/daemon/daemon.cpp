@@ -1,6 +1,5 @@
 #include "daemon/daemon.hpp"
 
-#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -343,7 +342,7 @@ bool Daemon::take_pending() {
     }
     if (!taken[i].data) continue;
     if (taken[i].data != region.data && *taken[i].data != *region.data) changed = true;
-    region.data = std::move(taken[i].data);
+    reclaimer_.drop(std::exchange(region.data, std::move(taken[i].data)));
   }
   return changed;
 }
@@ -360,7 +359,7 @@ void Daemon::save_state(bool force) {
     if (region.stale && region.last_good_ns == 0) continue;  // nothing good to save yet
     if (!force && now - s.saved_at < kMinInterval) continue;
     state_->save(s.config.state_file, region.data);
-    s.saved = region.data;
+    reclaimer_.drop(std::exchange(s.saved, region.data));
     s.saved_at = now;
   }
 }
@@ -378,7 +377,10 @@ void Daemon::rebuild() {
   auto snapshot = catalog::build_snapshot(input, &stats);
   serial_ = input.serial;
   state_->reserve(serial_);  // durable before any client or secondary can see it
-  store_.publish(std::move(snapshot));
+  // What this build replaced goes to the reclaimer: at 100k instances, freeing a registry
+  // version every app of which renewed costs more than the build itself.
+  reclaimer_.drop(store_.publish(std::move(snapshot)));
+  reclaimer_.drop(std::move(input.previous));
   builds_.fetch_add(1);
   blocks_built_.fetch_add(stats.blocks_built);
   if (!stats.incremental) full_builds_.fetch_add(1);
@@ -408,8 +410,6 @@ constexpr std::chrono::seconds kMaxRest{1};
 
 void Daemon::update_loop() {
   using Steady = std::chrono::steady_clock;
-  bool trim_due = false;
-  auto last_trim = Steady::now();
   Steady::time_point rest_until{};
   for (;;) {
     {
@@ -426,8 +426,10 @@ void Daemon::update_loop() {
       });
       if (stopping_) return;
     }
-    // The snapshots the workers let go of since the last pass are freed here, not by them.
-    store_.release_retired();
+    // The snapshots the workers let go of since the last pass: freed by the reclaimer, never
+    // by a worker or on this thread.
+    auto retired = store_.take_retired();
+    reclaimer_.drop_all(retired);
     // A failed build keeps the last snapshot: the old answers beat none.
     try {
       if (take_pending()) {
@@ -435,17 +437,8 @@ void Daemon::update_loop() {
         rebuild();
         auto took = Steady::now() - started;
         rest_until = Steady::now() + std::min<Steady::duration>(took * kBuildRestFactor, kMaxRest);
-        trim_due = true;
       }
       save_state(false);
-      // A build frees the previous snapshot and registry copy (once the workers let go of
-      // it): hand that memory back to the kernel, at most once a second.
-      auto now = Steady::now();
-      if (trim_due && now - last_trim >= std::chrono::seconds(1)) {
-        ::malloc_trim(0);
-        last_trim = now;
-        trim_due = false;
-      }
     } catch (const std::exception& e) {
       spdlog::error("snapshot build failed, keeping serial {}: {}", serial_, e.what());
     }

@@ -26,6 +26,7 @@
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "config/config.hpp"
+#include "daemon/reclaimer.hpp"
 #include "registry/discovery_source.hpp"
 #include "registry/file_source.hpp"
 #include "registry/model.hpp"
@@ -87,6 +88,7 @@ class Daemon {
   common::SystemClock clock_;
   catalog::TtlPolicy ttl_;
   std::shared_ptr<const catalog::StaticZone> zone_;
+  Reclaimer reclaimer_;  // before store_ and regions_: outlives what they hand it
   catalog::SnapshotStore store_;
   std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
   std::uint32_t serial_ = 0;

@@ -1,6 +1,7 @@
 #include "registry/model.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <string_view>
 #include <tuple>
 
@@ -22,6 +23,17 @@ bool same_shape(const AppInstances& a, const AppInstances& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const AppInstance& x, const AppInstance& y) { return x.same_shape(y); });
 }
+
+bool same_times(const AppInstances& a, const AppInstances& b) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].renew_ns != b[i].renew_ns || a[i].observed_ns != b[i].observed_ns) return false;
+  }
+  return true;
+}
+
+namespace {
+std::atomic<std::uint64_t> last_shape{0};  // StoredApp::shape: process-wide, never reused
+}  // namespace
 
 RegistryData RegistryData::from(InstanceList list, const RegistryData* previous) {
   RegistryData data;
@@ -76,7 +88,7 @@ AppPtr RegistryData::find(const AppKey& key) const {
   const Apps* apps = shard(shard_of(key));
   if (apps == nullptr) return nullptr;
   auto it = apps->find(key);
-  return it == apps->end() ? nullptr : it->second;
+  return it == apps->end() ? nullptr : it->second.instances;
 }
 
 bool RegistryData::set(const AppKey& key, AppInstances instances) {
@@ -84,11 +96,13 @@ bool RegistryData::set(const AppKey& key, AppInstances instances) {
   const Apps* current = shard(i);
   auto it = current != nullptr ? current->find(key) : Apps::const_iterator{};
   bool present = current != nullptr && it != current->end();
-  if (present && *it->second == instances) return false;
+  const bool shape_kept = present && same_shape(*it->second.instances, instances);
+  if (shape_kept && same_times(*it->second.instances, instances)) return false;
   if (!present && instances.empty()) return false;
+  const std::uint64_t shape = shape_kept ? it->second.shape : ++last_shape;
   Apps& apps = shards_.writable(i);
   if (present) {
-    instances_ -= apps[key]->size();
+    instances_ -= apps[key].instances->size();
     --apps_;
   }
   if (instances.empty()) {
@@ -97,7 +111,7 @@ bool RegistryData::set(const AppKey& key, AppInstances instances) {
   }
   instances_ += instances.size();
   ++apps_;
-  apps[key] = std::make_shared<const AppInstances>(std::move(instances));
+  apps[key] = {std::make_shared<const AppInstances>(std::move(instances)), shape};
   return true;
 }
 
@@ -105,8 +119,8 @@ std::vector<std::pair<const AppKey*, const AppInstances*>> RegistryData::sorted(
   std::vector<std::pair<const AppKey*, const AppInstances*>> out;
   out.reserve(apps_);
   shards_.for_each_shard([&](const Apps& apps) {
-    for (const auto& [key, instances] : apps)
-      out.emplace_back(&key, instances.get());
+    for (const auto& [key, app] : apps)
+      out.emplace_back(&key, app.instances.get());
   });
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return *a.first < *b.first; });
@@ -143,7 +157,8 @@ bool operator==(const RegistryData& a, const RegistryData& b) {
     if (nx != ny) return false;
     if (nx == 0) continue;
     bool equal = std::equal(x->begin(), x->end(), y->begin(), [](const auto& p, const auto& q) {
-      return p.first == q.first && (p.second == q.second || *p.second == *q.second);
+      return p.first == q.first && (p.second.instances == q.second.instances ||
+                                    *p.second.instances == *q.second.instances);
     });
     if (!equal) return false;
   }

@@ -85,13 +85,24 @@ using AppPtr = std::shared_ptr<const AppInstances>;
 void sort_instances(AppInstances& instances);
 // Same instances in the same order, equal but for their freshness times.
 bool same_shape(const AppInstances& a, const AppInstances& b);
+// Same renew and observed times, instance by instance (a and b of equal size).
+bool same_times(const AppInstances& a, const AppInstances& b);
+
+// An app as RegistryData keeps it. `shape` stays the same across versions for as long as the
+// instances change only in their freshness times (a reconcile moves those for every app), so
+// a consumer tells such a change from one in what answers say by comparing two numbers: the
+// comparison is made once, when the data is set, on the thread that decoded it.
+struct StoredApp {
+  AppPtr instances;
+  std::uint64_t shape = 0;  // unique in the process: never reused across versions or sources
+};
 
 // All instances of the registry that one source sees, by app. Versions share every app (and
 // every shard of apps) that did not change, so a consumer finds what changed between two
 // versions by comparing pointers (catalog/builder), and a change to one app costs one app.
 class RegistryData {
  public:
-  using Apps = std::map<AppKey, AppPtr>;
+  using Apps = std::map<AppKey, StoredApp>;
   static constexpr std::size_t kShards = 256;
 
   RegistryData() = default;
@@ -114,8 +125,8 @@ class RegistryData {
   template <class F>
   void for_each_app(F&& f) const {
     shards_.for_each_shard([&](const Apps& apps) {
-      for (const auto& [key, instances] : apps)
-        f(key, *instances);
+      for (const auto& [key, app] : apps)
+        f(key, *app.instances);
     });
   }
   // Every app, in (appid, env) order.

@@ -22,10 +22,41 @@ BINARY = os.path.join(ROOT, "build/release/src/discodns")
 LOADGEN = os.path.join(ROOT, "build/release/tests/loadgen")
 
 
-class Setup:
-    """Emulator with apps x instances (svcN.bench, env dev, zone gd), discodns following it."""
+class Replica:
+    """One discodns process following the emulator: its process, DNS port and admin port."""
 
-    def __init__(self, apps, instances, binary=BINARY):
+    def __init__(self, work, index, emu_port, binary, reconcile):
+        self.admin_port = discodns_process.free_port()
+        config = os.path.join(work, f"discodns-{index}.toml")
+        discodns_process.write_discovery_config(
+            config, f"{ROOT}/zones/example.com.zone", [f"127.0.0.1:{emu_port}"],
+            self.admin_port, level="warn",
+            registry_extra=f'envs = ["dev"]\nreconcile_interval = "{reconcile}"')
+        self.dns, self.port = discodns_process.start(binary, config,
+                                                     launcher=("taskset", "-c", "0"))
+
+    def metric(self, name):
+        """The value of an unlabelled metric, or the sum over the labels of a labelled one."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/metrics", timeout=5) as r:
+            values = re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)", r.read().decode(), re.M)
+        return sum(float(v) for v in values)
+
+    def wait_synced(self, instances, timeout=60):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(2)
+        deadline = time.time() + timeout
+        while a_count(sock, self.port, "svc0.bench.dev.gd.china.example.com", 1) != instances:
+            if time.time() > deadline:
+                raise SystemExit("discodns never synced")
+            time.sleep(0.1)
+        sock.close()
+
+
+class Setup:
+    """Emulator with apps x instances (svcN.bench, env dev, zone gd), `replicas` discodns
+    processes following it (the first is the one measured under load: self.dns, self.port)."""
+
+    def __init__(self, apps, instances, binary=BINARY, replicas=1, reconcile="15s"):
         self.apps, self.instances = apps, instances
         # Core 0 is discodns's alone: this process (the churn driver) and the emulator it
         # spawns share core 1 with the load generator, so their slices never stall the query
@@ -35,7 +66,7 @@ class Setup:
         self.emu, port = start_emulator(zone="gd", env="dev", time_factor=1)
         deprioritize(self.emu.pid)
         self.work = tempfile.mkdtemp(prefix="discodns-bench-")
-        self.dns = None
+        self.replicas = []
         try:
             self.client = Client(port)
             bulk = []
@@ -47,24 +78,15 @@ class Setup:
                                  "addrs": [f"grpc://10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}:9000"],
                                  "metadata": {"weight": "10"}})
             t = time.time()
-            self.client.bulk(bulk)
+            for first in range(0, len(bulk), 50_000):
+                self.client.bulk(bulk[first:first + 50_000])
             print(f"registry: {apps} apps x {instances} instances loaded in {time.time() - t:.1f} s")
-            self.admin_port = discodns_process.free_port()
-            config = os.path.join(self.work, "discodns.toml")
-            discodns_process.write_discovery_config(
-                config, f"{ROOT}/zones/example.com.zone", [f"127.0.0.1:{port}"],
-                self.admin_port, level="warn",
-                registry_extra='envs = ["dev"]\nreconcile_interval = "15s"')
-            self.dns, self.port = discodns_process.start(binary, config,
-                                                         launcher=("taskset", "-c", "0"))
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.settimeout(2)
-            deadline = time.time() + 60
-            while a_count(sock, self.port, "svc0.bench.dev.gd.china.example.com", 1) != instances:
-                if time.time() > deadline:
-                    raise SystemExit("discodns never synced")
-                time.sleep(0.1)
-            sock.close()
+            for index in range(replicas):
+                self.replicas.append(Replica(self.work, index, port, binary, reconcile))
+            for r in self.replicas:
+                r.wait_synced(instances)
+            self.dns, self.port, self.admin_port = (self.replicas[0].dns, self.replicas[0].port,
+                                                    self.replicas[0].admin_port)
             time.sleep(1)  # let every poll get parked
             self.queries = os.path.join(self.work, "queries.txt")
             with open(self.queries, "w") as f:
@@ -77,17 +99,15 @@ class Setup:
             raise
 
     def metric(self, name):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/metrics", timeout=5) as r:
-            m = re.search(rf"^{name} (\S+)", r.read().decode(), re.M)
-        return float(m.group(1))
+        return self.replicas[0].metric(name)
 
     def rss_mib(self):
         with open(f"/proc/{self.dns.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
 
     def close(self):
-        if self.dns:
-            discodns_process.stop(self.dns)
+        for r in self.replicas:
+            discodns_process.stop(r.dns)
         stop_emulator(self.emu)
 
 
@@ -152,6 +172,22 @@ def thread_cpu(pid):
         name = re.sub(r"-\d+$", "", name)
         out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
     return out
+
+
+def thread_cpu_ns(pid, name):
+    """CPU nanoseconds used so far by pid's threads called `name` (scheduler accounting,
+    /proc/.../schedstat: exact, where stat's ticks are 10 ms)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if f.read().strip() != name:
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            continue
+    return total
 
 
 def churn(client, apps, rate, stop):

@@ -187,6 +187,9 @@ class Client:
     def evict(self):
         return self.call("POST", "/_emulator/evict")["data"]["evicted"]
 
+    def renew_all(self):
+        return self.call("POST", "/_emulator/renew_all")["data"]["renewed"]
+
     def restart(self, protect=None, down_ms=0):
         """POST /_emulator/restart: the node restarts empty (§12).  protect=None: protect mode
         again iff started with --protect; True/False force it.  down_ms: new connections are

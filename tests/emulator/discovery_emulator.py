@@ -44,6 +44,7 @@ Control endpoints (query-string parameters, answers in the standard envelope):
   POST /_emulator/bulk   (JSON list body)      register many instances, one wake-up per app
   POST /_emulator/clock?offset_ns=N            shift the registry clock
   POST /_emulator/evict                        run one eviction scan now
+  POST /_emulator/renew_all                    renew every instance (no wake-up, as renew)
   POST /_emulator/restart[?protect=0|1][&down_ms=N]   kill + restart the node, empty (§12)
 """
 
@@ -331,6 +332,20 @@ class Registry:
             ins["renew_timestamp"] = self.now()
             self.fac_in_min += 1
             return self._out(ins)
+
+    def renew_all(self):
+        """/_emulator/renew_all: what every instance's own renew does (renew above), at once,
+        for benchmarks of a reconcile in which only renew times moved. Returns the count."""
+        with self.lock:
+            now = self.now()
+            n = 0
+            for entry in self.apps.values():
+                for insts in entry.zones.values():
+                    for ins in insts.values():
+                        ins["renew_timestamp"] = now
+                        n += 1
+            self.fac_in_min += n
+            return n
 
     def cancel(self, zone, env, appid, hostname, latest=0, evicted=False):
         """§3.3 / §5.3. Returns True when the instance existed."""
@@ -1088,6 +1103,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.envelope(OK, {"offset_ns": reg.clock_offset})
         if name == "evict":
             return self.envelope(OK, {"evicted": reg.evict()})
+        if name == "renew_all":
+            return self.envelope(OK, {"renewed": reg.renew_all()})
         if name == "restart":
             p = get("protect")
             protect = None if p == "" else p in _TRUE

@@ -206,6 +206,17 @@ class TestRegistry(Base):
                           r["data"]["hostname"]), (None, None, 0, ""))
         self.assertEqual(self.c.renew("rn.a", "h", zone="gd9")["code"], -404)
 
+    def test_renew_all_is_every_renew_at_once(self):
+        self.c.register("ra.a", "h", ["grpc://1.1.1.1:1"])
+        before, lts = self.c.fetch("ra.a")["data"]["instances"]["gd"][0], self.latest("ra.a")
+        time.sleep(0.01)
+        self.assertGreaterEqual(self.c.renew_all(), 1)
+        after = self.c.fetch("ra.a")["data"]["instances"]["gd"][0]
+        self.assertGreater(after["renew_timestamp"], before["renew_timestamp"])
+        self.assertEqual({k: v for k, v in after.items() if k != "renew_timestamp"},
+                         {k: v for k, v in before.items() if k != "renew_timestamp"})
+        self.assertEqual(self.latest("ra.a"), lts)
+
     def test_latest_timestamp_rules(self):
         self.c.register("lt.a", "h1", ["grpc://1.1.1.1:1"])
         l1 = self.latest("lt.a")

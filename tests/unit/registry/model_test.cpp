@@ -99,5 +99,33 @@ TEST(RegistryData, SetReportsWhetherAnythingChanged) {
   EXPECT_EQ(data.instances(), 0u);
 }
 
+// The builder trusts StoredApp::shape instead of comparing instances (catalog/app_changes.hpp):
+// it must stay only while nothing but renew/observed times moved, and never repeat.
+TEST(RegistryData, ShapeNumberStaysOnlyWhileOnlyTimesMove) {
+  RegistryData data;
+  auto shape = [&data](const AppKey& key) {
+    return data.shard(RegistryData::shard_of(key))->at(key).shape;
+  };
+  AppInstances app{instance("a", "dev", "gd", "h1"), instance("a", "dev", "gd", "h2")};
+  ASSERT_TRUE(data.set({"a", "dev"}, app));
+  const std::uint64_t first = shape({"a", "dev"});
+  app[1].renew_ns += 30;
+  app[0].observed_ns = 99;
+  ASSERT_TRUE(data.set({"a", "dev"}, app));
+  EXPECT_EQ(shape({"a", "dev"}), first);  // times only
+  app[1].weight = 20;
+  ASSERT_TRUE(data.set({"a", "dev"}, app));
+  const std::uint64_t second = shape({"a", "dev"});
+  EXPECT_NE(second, first);
+  app.pop_back();
+  ASSERT_TRUE(data.set({"a", "dev"}, app));
+  EXPECT_NE(shape({"a", "dev"}), second);
+  // Another version built from nothing never reuses a number, whatever it holds.
+  RegistryData other;
+  ASSERT_TRUE(other.set({"a", "dev"}, app));
+  EXPECT_NE(other.shard(RegistryData::shard_of({"a", "dev"}))->at({"a", "dev"}).shape,
+            shape({"a", "dev"}));
+}
+
 }  // namespace
 }  // namespace discodns::registry
