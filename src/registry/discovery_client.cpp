@@ -92,7 +92,7 @@ void DiscoveryClient::schedule(Time now) {
   for (Poll& poll : polls_) {
     if (poll.id == 0 && poll.retry_at <= now) submit_poll(poll);
   }
-  if (fetchs_id_ == 0 && !fetch_queue_.empty()) submit_fetchs(now);
+  if (fetchs_id_ == 0 && !fetch_queue_.empty()) submit_fetchs();
 }
 
 // One poll per (env, chunk of appids); every appid of the env is always being polled. Polls
@@ -181,7 +181,7 @@ void DiscoveryClient::submit_poll(Poll& poll) {
                    {"x1-bmspy-timeout: " + std::to_string(kPollHold.count())});
 }
 
-void DiscoveryClient::submit_fetchs(Time now) {
+void DiscoveryClient::submit_fetchs() {
   Fetch fetch = std::move(fetch_queue_.front());
   fetch_queue_.pop_front();
   std::string path = "/discovery/fetchs?env=" + url_escape(fetch.env) + "&status=3";
@@ -189,7 +189,6 @@ void DiscoveryClient::submit_fetchs(Time now) {
     path += "&appid=" + url_escape(appid);
   if (fetch.on_miss) ++health_.miss_fetches;
   Mirror::Ticket ticket = mirror_.ticket();
-  (void)now;
   fetchs_id_ = submit(std::move(path), kFetchTimeout, [this, fetch, ticket](HttpResponse r) {
     fetchs_id_ = 0;
     on_fetchs(fetch, ticket, std::move(r));

@@ -103,7 +103,7 @@ class DiscoveryClient {
   void submit_fetch_all(Time now);
   void submit_nodes();
   void submit_poll(Poll& poll);
-  void submit_fetchs(Time now);
+  void submit_fetchs();
   void on_fetch_all(HttpResponse r, Mirror::Ticket ticket, Time sent);
   void on_poll(std::size_t index, HttpResponse r);
   void on_fetchs(const Fetch& fetch, Mirror::Ticket ticket, HttpResponse r);
