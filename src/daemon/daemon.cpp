@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "common/prometheus.hpp"
 #include "common/thread_priority.hpp"
+#include "daemon/registry_view.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
 #include "registry/persist.hpp"
@@ -690,32 +691,13 @@ bool Daemon::ready(std::string& why) const {
 }
 
 std::string Daemon::registry_view() const {
+  std::vector<SourceView> views;
+  for (const auto& s : sources_) {
+    views.push_back({s->config.region, std::nullopt});
+    if (s->discovery) views.back().discovery = s->discovery->health();
+  }
   auto snapshot = store_.current();
-  std::string out = "{\"regions\":[";
-  for (std::size_t i = 0; i < sources_.size(); ++i) {
-    const Source& s = *sources_[i];
-    if (i) out += ",";
-    out += "{\"region\":\"" + s.config.region + "\",\"source\":\"" +
-           (s.file ? "file" : "discovery") + "\"";
-    if (s.discovery) {
-      registry::SourceHealth h = s.discovery->health();
-      out += ",\"stale\":" + std::string(h.stale ? "true" : "false") + ",\"node\":\"" + h.node +
-             "\",\"last_good_ns\":" + std::to_string(h.last_good_ns);
-    }
-    out += "}";
-  }
-  out += "],\"services\":[";
-  if (snapshot) {
-    std::vector<std::string> names;
-    snapshot->services.for_each(
-        [&](const std::string& name, const auto&) { names.push_back(wire::wire_to_text(name)); });
-    std::sort(names.begin(), names.end());
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      out += (i ? ",\"" : "\"") + names[i] + "\"";
-    }
-  }
-  out += "]}";
-  return out;
+  return registry_view_json(views, snapshot.get());
 }
 
 std::string Daemon::ready_line() const {

@@ -345,6 +345,7 @@ const SourceHealth& DiscoveryClient::health(Time now) {
   }
   health_.mirror = mirror_.stats();
   health_.nodes_known = nodes_.size();
+  health_.nodes = nodes_.addresses();
   return health_;
 }
 

@@ -50,6 +50,7 @@ struct SourceHealth {
   std::uint64_t miss_fetches = 0;    // fetchs sent for names queried but unknown
   std::uint64_t misses_dropped = 0;  // misses not fetched: rate limit or recently fetched
   std::uint64_t nodes_known = 0;
+  std::vector<std::string> nodes;  // every node known: configured, then learned
   MirrorStats mirror;
 };
 

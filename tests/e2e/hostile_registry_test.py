@@ -136,6 +136,7 @@ class HostileRegistry:
         self.good_body = b""
         self.closing = False
         self.hits = {}                 # (path, mode) -> count
+        self.extra_nodes = []          # more addrs for /discovery/nodes to list
         registry = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -214,8 +215,10 @@ class HostileRegistry:
             mode = self.mode
             self.hits[(path, mode)] = self.hits.get((path, mode), 0) + 1
         if path == "/discovery/nodes":
+            with self.cond:
+                addrs = [f"127.0.0.1:{self.port}"] + self.extra_nodes
             return send(h, 200, json.dumps({"code": 0, "message": "0", "ttl": 1, "data": [
-                {"addr": f"127.0.0.1:{self.port}", "status": 0, "zone": "gd"}]}).encode())
+                {"addr": a, "status": 0, "zone": "gd"} for a in addrs]}).encode())
         if path == "/discovery/fetch/all":
             if mode == "good" or mode == "fat_polls":
                 with self.cond:
@@ -825,6 +828,22 @@ class SanitisedAnswers(HostileCase):
                              "is_late and instance_ttl (catalog/ttl_policy.*)")
         # And the process keeps answering; a failure was never needed for any of this.
         self.assertEqual(self.dns.addresses(), ("NOERROR", [ip]))
+
+    def test_node_addresses_reach_the_admin_view_as_valid_json(self):
+        # /discovery/nodes is the registry's to fill: quotes and backslashes must come out of
+        # /debug/registry escaped, not break its JSON (the view was once concatenated text).
+        bad = 'bad"node\\x:1'
+        with self.registry.cond:
+            self.registry.extra_nodes = [bad]
+        deadline = time.monotonic() + 15
+        while True:
+            region = json.loads(self.dns.admin("/debug/registry"))["regions"][0]
+            if bad in region["nodes"]:
+                break
+            self.assertLess(time.monotonic(), deadline, f"never learned: {region}")
+            time.sleep(0.2)
+        self.assertEqual(region["nodes"][0], f"127.0.0.1:{self.registry.port}")
+        self.assertEqual(self.dns.addresses(), ("NOERROR", [self.current_ip]))
 
     def test_deep_nesting_in_metadata_is_refused(self):
         # Valid JSON, but 100,000 nested arrays (and objects) as metadata values: discovery's
