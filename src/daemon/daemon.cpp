@@ -680,13 +680,21 @@ bool Daemon::ready(std::string& why) const {
     return false;
   }
   common::Nanos now = clock_.now_ns();
+  std::string stale;
   for (const auto& region : snapshot->regions) {
-    if (region.stale && now - region.last_good_ns > snapshot->ttl.max_stale_ns) {
+    if (!region.stale) continue;
+    if (now - region.last_good_ns > snapshot->ttl.max_stale_ns) {
       why = "region " + region.label + " has no registry data fresher than max_stale";
       return false;
     }
+    // Still ready (the answers beat none), but an operator or a load balancer's log must see
+    // that they are not current.
+    stale += "; stale: region " + region.label + ", last good registry answer " +
+             std::to_string((now - region.last_good_ns) / common::kNanosPerSecond) +
+             " s ago (served up to max_stale, " +
+             std::to_string(snapshot->ttl.max_stale_ns / common::kNanosPerSecond) + " s)";
   }
-  why = "serial " + std::to_string(snapshot->serial);
+  why = "serial " + std::to_string(snapshot->serial) + stale;
   return true;
 }
 

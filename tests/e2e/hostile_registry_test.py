@@ -863,6 +863,22 @@ class SanitisedAnswers(HostileCase):
         report(f"nesting 100,000 deep (valid, refused): peak RSS {mib(peak)}")
 
 
+class Readiness(HostileCase):
+    def test_readyz_says_stale_while_serving_stale_data(self):
+        body = self.dns.admin("/readyz")
+        self.assertTrue(body.startswith("ready: serial "), body)
+        self.assertNotIn("stale", body)
+        self.registry.set_mode("http500")  # stale after 2 x reconcile (1 s) without a good answer
+        deadline = time.monotonic() + 15
+        while "stale" not in body:
+            self.assertLess(time.monotonic(), deadline, f"never said stale: {body}")
+            time.sleep(0.2)
+            body = self.dns.admin("/readyz")  # still 200: urlopen raises on 503
+        self.assertRegex(body, r"^ready: serial \d+; stale: region china, last good registry "
+                               r"answer \d+ s ago \(served up to max_stale, \d+ s\)")
+        self.assertEqual(self.dns.addresses(), ("NOERROR", [self.current_ip]))
+
+
 class MemoryAmplification(HostileCase):
     """The 64 MiB cap bounds bytes per transfer; what those bytes may cost is checked here."""
 
