@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 
+#include "common/cpu_budget.hpp"
 #include "common/log.hpp"
 #include "common/thread_priority.hpp"
 
@@ -115,7 +116,7 @@ void Worker::release_io() {
 }
 
 WorkerPool::WorkerPool(unsigned count, const catalog::SnapshotStore& store) {
-  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  if (count == 0) count = common::usable_cpus();
   workers_.reserve(count);
   for (unsigned i = 0; i < count; ++i)
     workers_.push_back(std::make_unique<Worker>(i, store));
