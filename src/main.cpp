@@ -11,12 +11,16 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "daemon/daemon.hpp"
+#include "server/socket_activation.hpp"
 
 namespace {
 
 using namespace discodns;
 
 int run(const std::string& config_file, const std::string& log_level, bool dump) {
+  // First, while this is the only thread: $LISTEN_* are read and unset here, and any other
+  // thread's getenv would race with that.
+  auto inherited = dump ? std::nullopt : server::take_inherited_sockets();
   config::Config config = config::load_file(config_file);
   std::string level = log_level.empty() ? config.log.level : log_level;
   auto parsed = spdlog::level::from_str(level);
@@ -31,7 +35,7 @@ int run(const std::string& config_file, const std::string& log_level, bool dump)
   }
   daemon::block_stop_signals();
   daemon::Daemon d(std::move(config));
-  d.start();
+  d.start(std::move(inherited));
   int signal = 0;
   while ((signal = daemon::wait_for_signal()) == SIGHUP)
     d.reload();

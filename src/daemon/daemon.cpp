@@ -108,7 +108,7 @@ Daemon::~Daemon() {
   stop();
 }
 
-void Daemon::start() {
+void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   if (started_) return;
   started_ = true;
   try {
@@ -141,7 +141,7 @@ void Daemon::start() {
     }
     server::ServerOptions options = server::options_from_config(config_);
     options.limits.cookie_secret = random_secret();
-    if (auto inherited = server::take_inherited_sockets()) {
+    if (inherited) {
       spdlog::info(
           "socket activation: {} UDP and {} TCP sockets from systemd; [server] listen "
           "is not used",

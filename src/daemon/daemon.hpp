@@ -31,6 +31,7 @@
 #include "registry/file_source.hpp"
 #include "registry/model.hpp"
 #include "server/server.hpp"
+#include "server/socket_activation.hpp"
 
 namespace discodns::daemon {
 
@@ -45,8 +46,10 @@ class Daemon {
 
   // Loads the zone, reads every source once (synchronously), publishes the first snapshot,
   // binds and starts the servers, then prints the readiness line on stdout. Throws
-  // std::runtime_error (one line, saying what failed) and leaves nothing running.
-  void start();
+  // std::runtime_error (one line, saying what failed) and leaves nothing running. `inherited`:
+  // sockets from systemd (server::take_inherited_sockets, which main calls before any thread
+  // exists); they replace [server] listen.
+  void start(std::optional<server::InheritedSockets> inherited = std::nullopt);
   // Stops servers, sources and the update thread; idempotent.
   void stop();
   // SIGHUP: re-reads the config file and the zone file. The zone, the TTL policy and the log

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -31,9 +32,21 @@ bool parse_count(const char* text, long& out) {
   return errno == 0 && *end == '\0';
 }
 
+// Threads of this process (/proc/self/task); 0 when /proc is not there to tell.
+std::size_t thread_count() {
+  std::error_code error;
+  std::size_t n = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/task", error), end; !error && it != end;
+       it.increment(error))
+    ++n;
+  return error ? 0 : n;
+}
+
 }  // namespace
 
 std::optional<InheritedSockets> take_inherited_sockets() {
+  if (thread_count() > 1)
+    throw std::logic_error("socket activation: $LISTEN_* must be taken before any thread starts");
   long pid = 0;
   long count = 0;
   bool for_us = parse_count(std::getenv("LISTEN_PID"), pid) && pid == ::getpid() &&

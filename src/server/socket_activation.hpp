@@ -17,6 +17,9 @@ struct InheritedSockets {
 // process. Unsets the variables (children must not take them) and marks each descriptor
 // close-on-exec. Throws std::runtime_error for a descriptor that is neither a bound UDP nor a
 // listening TCP socket (a .socket unit with a FIFO or a Unix socket is a configuration error).
+// getenv and unsetenv race with any other thread's getenv (libcurl, glibc's resolver), so it
+// must run while the process has one thread: it throws std::logic_error otherwise (main calls
+// it first).
 std::optional<InheritedSockets> take_inherited_sockets();
 
 }  // namespace discodns::server
