@@ -1,14 +1,21 @@
 #include "server/rate_limiter.hpp"
 
 #include <algorithm>
+#include <random>
+
+#include "common/siphash.hpp"
 
 namespace discodns::server {
 namespace {
 
 constexpr std::size_t kTableSize = 1 << 16;
 
-std::uint64_t mix(std::uint64_t h, std::uint8_t byte) {
-  return (h ^ byte) * 1099511628211ull;
+std::array<std::uint8_t, 16> random_key() {
+  std::random_device device;
+  std::array<std::uint8_t, 16> key{};
+  for (auto& byte : key)
+    byte = static_cast<std::uint8_t>(device());
+  return key;
 }
 
 // Offset just past the question, or 0 when the response has none that parses.
@@ -25,36 +32,55 @@ std::size_t question_end(std::span<const std::uint8_t> r) {
 
 }  // namespace
 
-RateLimiter::RateLimiter(const RateLimitOptions& options) : options_(options) {
+RateLimiter::RateLimiter(const RateLimitOptions& options) : RateLimiter(options, random_key()) {}
+
+RateLimiter::RateLimiter(const RateLimitOptions& options, const std::array<std::uint8_t, 16>& key)
+    : options_(options), key_(key) {
   if (enabled()) table_.resize(kTableSize);
+}
+
+std::uint64_t RateLimiter::hash(std::span<const std::uint8_t> client,
+                                std::span<const std::uint8_t> response) const noexcept {
+  // Client prefix, rcode, then for positive answers the question (name lower-cased, type,
+  // class): NXDOMAIN and errors share one budget per rcode, so random names cannot dodge it.
+  std::array<std::uint8_t, 16 + 1 + 255 + 4> material;
+  std::size_t n = 0;
+  unsigned bits = client.size() == 4 ? options_.ipv4_prefix : options_.ipv6_prefix;
+  for (std::size_t i = 0; i < client.size() && i < 16 && bits > 0;
+       ++i, bits = bits >= 8 ? bits - 8 : 0) {
+    std::uint8_t mask = bits >= 8 ? 0xFF : static_cast<std::uint8_t>(0xFF << (8 - bits));
+    material[n++] = client[i] & mask;
+  }
+  std::uint8_t rcode = response.size() > 3 ? (response[3] & 0x0F) : 0;
+  material[n++] = rcode;
+  if (rcode == 0) {
+    std::size_t end = question_end(response);
+    for (std::size_t i = 12; i < end && n < material.size(); ++i) {
+      std::uint8_t c = response[i];
+      material[n++] = (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c + 32) : c;
+    }
+  }
+  std::uint64_t h = common::siphash24(key_, std::span(material.data(), n));
+  return h == 0 ? 1 : h;  // 0 marks an unused bucket
+}
+
+std::size_t RateLimiter::bucket_of(std::span<const std::uint8_t> client,
+                                   std::span<const std::uint8_t> response) const noexcept {
+  return hash(client, response) & (kTableSize - 1);
 }
 
 RateLimiter::Verdict RateLimiter::check(std::span<const std::uint8_t> client,
                                         std::span<const std::uint8_t> response,
                                         common::Nanos now) noexcept {
   if (!enabled()) return Verdict::kSend;
-  std::uint64_t h = 14695981039346656037ull;
-  // Client prefix.
-  unsigned bits = client.size() == 4 ? options_.ipv4_prefix : options_.ipv6_prefix;
-  for (std::size_t i = 0; i < client.size() && bits > 0; ++i, bits = bits >= 8 ? bits - 8 : 0) {
-    std::uint8_t mask = bits >= 8 ? 0xFF : static_cast<std::uint8_t>(0xFF << (8 - bits));
-    h = mix(h, client[i] & mask);
-  }
-  std::uint8_t rcode = response.size() > 3 ? (response[3] & 0x0F) : 0;
-  h = mix(h, rcode);
-  // Positive answers: per name and type (lower-cased). NXDOMAIN and errors: per rcode only,
-  // so random names cannot dodge the limit.
-  if (rcode == 0) {
-    std::size_t end = question_end(response);
-    for (std::size_t i = 12; i < end; ++i) {
-      std::uint8_t c = response[i];
-      h = mix(h, (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c + 32) : c);
-    }
-  }
+  const std::uint64_t h = hash(client, response);
   Bucket& b = table_[h & (kTableSize - 1)];
   double rate = options_.responses_per_second;
   if (b.key != h) {
-    b = {h, now, rate, 0};  // a new bucket (or a collision) starts full: one second of burst
+    // A new key starts full (one second of burst) when the bucket is free or idle long
+    // enough to have refilled anyway; one taking over a bucket in use starts empty.
+    const bool idle = b.key == 0 || now - b.last_ns >= common::kNanosPerSecond;
+    b = {h, now, idle ? rate : 0.0, 0};
   } else {
     double elapsed = static_cast<double>(now - b.last_ns) / 1e9;
     b.tokens = std::min(rate, b.tokens + std::max(0.0, elapsed) * rate);

@@ -54,6 +54,32 @@ TEST(RateLimiter, NxdomainsShareOneBudgetWhateverTheName) {
   EXPECT_EQ(rrl.check(client, answer("r3", 3), 0), RateLimiter::Verdict::kDrop);
 }
 
+// Two names whose answers share a bucket must not each reset it to full: alternating them
+// would defeat the limit (issue 13). And the hash is keyed: another key, other collisions.
+TEST(RateLimiter, CollidingNamesShareTheLimitInsteadOfResettingIt) {
+  const std::array<std::uint8_t, 16> key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  RateLimiter rrl({.responses_per_second = 5, .slip = 0}, key);
+  std::uint8_t client[4] = {192, 0, 2, 1};
+  const auto first = answer("n0");
+  std::vector<std::uint8_t> second;
+  for (int i = 1; second.empty(); ++i) {
+    ASSERT_LT(i, 2'000'000) << "no collision found";
+    auto candidate = answer("n" + std::to_string(i));
+    if (rrl.bucket_of(client, candidate) == rrl.bucket_of(client, first)) second = candidate;
+  }
+  int sent = 0;
+  for (int i = 0; i < 100; ++i) {
+    sent += rrl.check(client, first, 0) == RateLimiter::Verdict::kSend;
+    sent += rrl.check(client, second, 0) == RateLimiter::Verdict::kSend;
+  }
+  EXPECT_LE(sent, 5 + 1);  // one burst, not one per switch
+  // A bucket idle for a second is anyone's again, with a full burst.
+  EXPECT_EQ(rrl.check(client, second, 2 * kS), RateLimiter::Verdict::kSend);
+  const std::array<std::uint8_t, 16> other_key{9};
+  RateLimiter other({.responses_per_second = 5}, other_key);
+  EXPECT_NE(other.bucket_of(client, second), other.bucket_of(client, first));
+}
+
 TEST(RateLimiter, SlipReplyIsHeaderAndQuestionWithTc) {
   auto r = answer("www");
   std::size_t size = RateLimiter::slip_reply(r);
