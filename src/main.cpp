@@ -39,6 +39,12 @@ int run(const std::string& config_file, const std::string& log_level, bool dump)
   int signal = 0;
   while ((signal = daemon::wait_for_signal()) == SIGHUP)
     d.reload();
+  if (auto grace = d.shutdown_grace(); grace.count() > 0) {
+    // Lame duck: health checks see us leave while clients still get answers.
+    d.begin_shutdown();
+    spdlog::info("signal {}: /readyz says 503; answering for {} ms more", signal, grace.count());
+    if (daemon::wait_for_stop_signal(grace)) spdlog::info("second stop signal: grace cut short");
+  }
   spdlog::info("signal {}: stopping", signal);
   d.stop();
   spdlog::info("stopped");

@@ -26,6 +26,9 @@ struct ServerConfig {
   std::chrono::milliseconds tcp_idle_timeout{10'000};
   unsigned tcp_max_connections = 1024;
   unsigned max_address_records = 0;  // cap on A/AAAA records per answer; 0 = no cap
+  // On SIGTERM: /readyz turns 503 at once and queries are answered this long, so load
+  // balancers and anycast withdrawal see us leave before answers stop (lame duck).
+  std::chrono::milliseconds shutdown_grace{0};
   // [rrl] response rate limiting (UDP only): identical answers per second per client prefix.
   unsigned rrl_responses_per_second = 0;  // 0 = off
   unsigned rrl_slip = 2;

@@ -14,6 +14,7 @@
 //   tcp_idle_timeout = "10s"     # 1ms..1h
 //   tcp_max_connections = 1024   # 1..1000000
 //   max_address_records = 0      # cap on A/AAAA records per answer, 0 = no cap; 0..65535
+//   shutdown_grace = "0s"        # SIGTERM: /readyz 503 at once, answers go on this long; 0..5m
 //
 //   [zone]                       # required
 //   domain = "example.com"       # required; a valid DNS name (labels 1..63 of [A-Za-z0-9-_],
@@ -495,7 +496,7 @@ class Loader {
 
   void read_server(const Section& section, ServerConfig& server) const {
     check_keys(section, {"listen", "workers", "udp_payload_size", "tcp_idle_timeout",
-                         "tcp_max_connections", "max_address_records"});
+                         "tcp_max_connections", "max_address_records", "shutdown_grace"});
     const std::string listen_path = key_path(section, "listen");
     if (auto entries = get_strings(section, "listen")) {
       if (entries->empty())
@@ -524,6 +525,8 @@ class Loader {
     // More A/AAAA records than this never fit in a 64 KiB message anyway.
     if (auto v = get_int(section, "max_address_records", 0, 65535))
       server.max_address_records = static_cast<unsigned>(*v);
+    if (auto ms = get_duration(section, "shutdown_grace", 0, 5 * 60'000))
+      server.shutdown_grace = Millis(*ms);
   }
 
   void read_zone(const Section& top, ZoneConfig& zone) const {

@@ -673,7 +673,16 @@ std::string Daemon::metrics_text() const {
   return m.text();
 }
 
+void Daemon::begin_shutdown() {
+  shutting_down_.store(true);
+  notify_systemd("STATUS=shutting down: answering until the grace period ends");
+}
+
 bool Daemon::ready(std::string& why) const {
+  if (shutting_down_.load()) {
+    why = "shutting down";
+    return false;
+  }
   auto snapshot = store_.current();
   if (!snapshot) {
     why = "no snapshot yet";
@@ -774,6 +783,21 @@ int wait_for_signal() {
   while (sigwait(&set, &received) != 0) {
   }
   return received;
+}
+
+bool wait_for_stop_signal(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec wait{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    if (sigtimedwait(&set, nullptr, &wait) > 0) return true;  // EINTR, EAGAIN: look again
+  }
 }
 
 }  // namespace discodns::daemon

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -50,6 +51,10 @@ class Daemon {
   // sockets from systemd (server::take_inherited_sockets, which main calls before any thread
   // exists); they replace [server] listen.
   void start(std::optional<server::InheritedSockets> inherited = std::nullopt);
+  // SIGTERM's first step: /readyz answers 503 ("shutting down") from now on, while queries
+  // are still answered; main waits server.shutdown_grace, then calls stop().
+  void begin_shutdown();
+  std::chrono::milliseconds shutdown_grace() const { return config_.server.shutdown_grace; }
   // Stops servers, sources and the update thread; idempotent.
   void stop();
   // SIGHUP: re-reads the config file and the zone file. The zone, the TTL policy and the log
@@ -114,6 +119,7 @@ class Daemon {
   std::atomic<std::uint64_t> full_builds_{0};
   std::atomic<std::uint64_t> blocks_reused_{0};
   std::atomic<std::uint64_t> reloads_ok_{0};
+  std::atomic<bool> shutting_down_{false};  // begin_shutdown: /readyz says 503
   std::atomic<std::uint64_t> reloads_failed_{0};
   // Set by reload(), applied by the update thread (guarded by mutex_).
   std::shared_ptr<const catalog::StaticZone> reload_zone_;
@@ -136,5 +142,8 @@ void dump_zone(const config::Config& config, std::ostream& out);
 void block_stop_signals();
 // Waits for SIGTERM, SIGINT or SIGHUP; returns the signal number.
 int wait_for_signal();
+// Waits up to `timeout` for SIGTERM or SIGINT (a second one cuts a shutdown grace short);
+// true when one came.
+bool wait_for_stop_signal(std::chrono::milliseconds timeout);
 
 }  // namespace discodns::daemon

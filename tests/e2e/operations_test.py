@@ -34,6 +34,7 @@ def registry(now_ns):
 
 class Base(unittest.TestCase):
     EXTRA = ""
+    SERVER_EXTRA = ""  # more [server] keys
     LAUNCHER = ()
 
     def setUp(self):
@@ -58,6 +59,7 @@ class Base(unittest.TestCase):
             f.write(f'''[server]
 listen = ["127.0.0.1:0"]
 workers = 1
+{self.SERVER_EXTRA}
 [zone]
 domain = "example.com"
 file = "example.com.zone"
@@ -166,6 +168,46 @@ class Operations(Base):
         self.assertEqual(self.get("/nope")[0], 404)
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class LameDuck(Base):
+    """server.shutdown_grace: on SIGTERM /readyz turns 503 at once, answers go on for the
+    grace period, then the process stops (load balancers and anycast see us leave first)."""
+    SERVER_EXTRA = 'shutdown_grace = "1500ms"'
+
+    def test_sigterm_drains_for_the_grace_period(self):
+        self.notifications("READY=1")
+        self.assertEqual(self.get("/readyz")[0], 200)
+        name = "goim.comet.dev.gd.china.example.com"
+        sent = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        status, body = self.get("/readyz")
+        while status == 200 and time.monotonic() - sent < 1:
+            time.sleep(0.02)
+            status, body = self.get("/readyz")
+        self.assertEqual((status, body), (503, "not ready: shutting down\n"))
+        answered = 0
+        while time.monotonic() - sent < 1.2:
+            self.assertIsNone(self.proc.poll(), "stopped before the grace period ended")
+            self.assertIn("10.0.0.11", self.dig("+short", "A", name))
+            self.assertIn("10.0.0.11", self.dig("+short", "+tcp", "A", name))
+            answered += 1
+        self.assertGreater(answered, 0)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        took = time.monotonic() - sent
+        self.assertGreaterEqual(took, 1.5)
+        self.assertLess(took, 5)
+
+    def test_a_second_signal_cuts_the_grace_short(self):
+        self.notifications("READY=1")
+        sent = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        while self.get("/readyz")[0] == 200:
+            self.assertLess(time.monotonic() - sent, 1)
+            time.sleep(0.02)
+        self.proc.send_signal(signal.SIGINT)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        self.assertLess(time.monotonic() - sent, 1.4)
 
 
 class SocketActivation(Base):

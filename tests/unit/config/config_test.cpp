@@ -63,6 +63,7 @@ udp_payload_size = 1400
 tcp_idle_timeout = "2500ms"
 tcp_max_connections = 10
 max_address_records = 8
+shutdown_grace = "2s"
 
 [zone]
 domain = "Example.COM."
@@ -104,6 +105,7 @@ query_sample = 100
   EXPECT_EQ(c.server.tcp_idle_timeout, milliseconds(2500));
   EXPECT_EQ(c.server.tcp_max_connections, 10u);
   EXPECT_EQ(c.server.max_address_records, 8u);
+  EXPECT_EQ(c.server.shutdown_grace, milliseconds(2000));
   EXPECT_EQ(c.zone.domain, "example.com.");
   EXPECT_EQ(c.zone.file, std::filesystem::path("/etc/zones/example.com.zone"));
   EXPECT_EQ(c.ttl.renew_interval, seconds(60));
@@ -139,6 +141,7 @@ TEST(Config, DefaultsWhenTablesAreLeftOut) {
   EXPECT_EQ(c.server.tcp_idle_timeout, milliseconds(10'000));
   EXPECT_EQ(c.server.tcp_max_connections, 1024u);
   EXPECT_EQ(c.server.max_address_records, 0u);
+  EXPECT_EQ(c.server.shutdown_grace, milliseconds(0));
   EXPECT_EQ(c.zone.domain, "example.com.");
   EXPECT_EQ(c.zone.file, std::filesystem::path("/etc/discodns/example.com.zone"));
   EXPECT_EQ(c.ttl.renew_interval, seconds(30));
