@@ -40,6 +40,7 @@ struct ServerConfig {
 struct ZoneConfig {
   std::string domain;          // served domain, e.g. "example.com." (always ends with '.')
   std::filesystem::path file;  // master file with SOA and NS at the apex
+  bool operator==(const ZoneConfig&) const = default;
 };
 
 struct TtlConfig {
@@ -52,6 +53,7 @@ struct TtlConfig {
   // NXDOMAIN/NODATA below a registry region: short, because an app that registers a moment
   // later (and is fetched on that very miss) must not stay hidden behind a cached NXDOMAIN.
   std::chrono::seconds negative{5};
+  bool operator==(const TtlConfig&) const = default;
 };
 
 enum class SourceKind { kFile, kDiscovery };
@@ -75,15 +77,18 @@ struct RegistrySource {
   // On-miss fetch: at most this many /discovery/fetchs per second for names queried but not
   // known (0 = off).
   unsigned miss_fetches_per_second = 10;
+  bool operator==(const RegistrySource&) const = default;
 };
 
 struct AdminConfig {
   std::optional<ListenAddress> listen;  // HTTP /metrics, /healthz, /readyz; off when unset
+  bool operator==(const AdminConfig&) const = default;
 };
 
 struct LogConfig {
   std::string level = "info";
   unsigned query_sample = 0;  // log one query in N; 0 = no query log
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct Config {
@@ -94,6 +99,7 @@ struct Config {
   std::vector<RegistrySource> registries;
   AdminConfig admin;
   LogConfig log;
+  bool operator==(const Config&) const = default;
 };
 
 // Thrown by load_file with a message of the form "FILE:LINE: KEY: REASON".

@@ -176,6 +176,24 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   }
 }
 
+namespace {
+
+// The parts of `fresh` that differ from `running` and that a reload cannot apply (all but the
+// zone file, [ttl] and log.level), as "[server], [[registry]]"; "" when none.
+std::string needs_restart(const config::Config& fresh, const config::Config& running) {
+  std::string out;
+  auto note = [&out](bool differs, const char* what) {
+    if (differs) out += (out.empty() ? "" : ", ") + std::string(what);
+  };
+  note(fresh.server != running.server, "[server]");
+  note(fresh.registries != running.registries, "[[registry]]");
+  note(fresh.admin != running.admin, "[admin]");
+  note(fresh.log.query_sample != running.log.query_sample, "log.query_sample");
+  return out;
+}
+
+}  // namespace
+
 bool Daemon::reload() {
   notify_systemd("RELOADING=1");
   try {
@@ -186,19 +204,11 @@ bool Daemon::reload() {
     }
     auto zone = load_zone(fresh);
     auto level = spdlog::level::from_str(fresh.log.level);
-    bool restart_needed = fresh.server != config_.server ||
-                          fresh.log.query_sample != config_.log.query_sample ||
-                          fresh.registries.size() != config_.registries.size();
-    for (std::size_t i = 0; !restart_needed && i < fresh.registries.size(); ++i) {
-      const auto& a = fresh.registries[i];
-      const auto& b = config_.registries[i];
-      restart_needed = a.region != b.region || a.kind != b.kind || a.file != b.file ||
-                       a.nodes != b.nodes || a.envs != b.envs;
-    }
-    if (restart_needed) {
+    if (auto kept = needs_restart(fresh, config_); !kept.empty()) {
       spdlog::warn(
-          "reload: [server], [rrl], log.query_sample and registry sources change only at a "
-          "restart; applying the zone file, [ttl] and log.level now");
+          "reload: {} changed, which needs a restart (the running values stay); applying "
+          "the zone file, [ttl] and log.level now",
+          kept);
     }
     {
       std::lock_guard lock(mutex_);

@@ -132,6 +132,22 @@ class Operations(Base):
         self.assertEqual(self.proc.wait(timeout=10), 0)
         self.assertIn("reload refused", self.proc.stderr.read())
 
+    def test_reload_says_what_needs_a_restart(self):
+        # file_check_interval, reconcile_interval, state_file…: registry sources are set up
+        # at start; a reload used to ignore such changes without a word.
+        self.notifications("READY=1")
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:
+            f.write(text.replace('file = "registry.json"',
+                                 'file = "registry.json"\nfile_check_interval = "500ms"'))
+        self.proc.send_signal(signal.SIGHUP)
+        self.notifications("READY=1")
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        self.assertRegex(self.proc.stderr.read(),
+                         r"reload: \[\[registry\]\] changed, which needs a restart")
+
     def test_admin_endpoints(self):
         self.notifications("READY=1")
         for _ in range(5):
