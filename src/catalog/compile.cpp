@@ -256,7 +256,20 @@ struct ServiceRecords {
   // Service A/AAAA: one record per distinct address of the UP instances.
   std::map<std::pair<std::uint16_t, Bytes>, Sources> addresses;
   std::map<std::string, std::vector<PendingRecord>> srv_by_scheme;
+  // (scheme, rdata) -> position in srv_by_scheme: one SRV per (port, target) (RFC 2181 §5), so
+  // an instance listing one port on its IPv4 and its IPv6 address counts once, not twice.
+  std::map<std::pair<std::string, Bytes>, std::size_t> srv_index;
   std::uint32_t shadowed = 0;
+
+  void add_srv(const std::string& scheme, PendingRecord record, std::uint32_t instance) {
+    auto& records = srv_by_scheme[scheme];
+    auto [it, added] = srv_index.try_emplace({scheme, record.rdata}, records.size());
+    if (added) {
+      records.push_back(std::move(record));
+    } else {
+      records[it->second].sources.add(instance);  // the same record: fresh while either is
+    }
+  }
 };
 
 // One instance's host name (A, AAAA, TXT), its share of the service addresses and its SRVs.
@@ -286,8 +299,9 @@ void add_instance(ServiceRecords& out, const registry::AppInstance& inst, std::u
     }
     auto scheme = key_label(ep.scheme);
     if (!up || target.empty() || !scheme || ep.port == 0) continue;
-    out.srv_by_scheme[*scheme].push_back(
-        {srv_rdata(inst.weight, ep.port, target), {index, {}}, ip ? target : std::string()});
+    out.add_srv(*scheme,
+                {srv_rdata(inst.weight, ep.port, target), {index, {}}, ip ? target : std::string()},
+                index);
   }
 }
 

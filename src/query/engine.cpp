@@ -228,13 +228,23 @@ class Responder {
       if (!write_record(block, set, rec, owner, view.ttl)) return false;
       ++written;
       ++count;
-      if (rec.target_node != catalog::kNoTarget && *targets < kMaxTargets) {
+      if (rec.target_node != catalog::kNoTarget && *targets < kMaxTargets &&
+          !is_target(block, rec.target_node, *targets)) {
         std::size_t name_at = rdata_at + set.target_rdata_offset;
         targets_[(*targets)++] = {&block, rec.target_node,
                                   static_cast<std::uint16_t>(name_at < 0x4000 ? name_at : 0)};
       }
     }
     return true;
+  }
+
+  // Whether the first `targets` additional-section candidates hold this node already (two SRVs
+  // of one host, on two ports): its addresses are written once (RFC 2181 §5).
+  bool is_target(const catalog::Block& block, std::uint32_t node, std::size_t targets) const {
+    for (std::size_t i = 0; i < targets; ++i) {
+      if (targets_[i].block == &block && targets_[i].node == node) return true;
+    }
+    return false;
   }
 
   bool write_record(const catalog::Block& block, const RRset& set, const Record& rec,

@@ -115,6 +115,38 @@ TEST_F(EngineTest, SrvCarriesWeightsPortsTargetsAndGlue) {
   EXPECT_EQ(owner_text(glue_aaaa[0]), "comet-3-local." + kService);
 }
 
+// RFC 2181 §5: no duplicate RR. A dual-stack instance (one port on its IPv4 and its IPv6
+// address) gets one SRV, not two (which doubled its share of SRV-weighted traffic); a host on
+// two ports gets two SRVs but its addresses once in the additional section.
+TEST_F(EngineTest, DualStackInstanceGetsOneSrvPerPortAndItsAddressesOnce) {
+  snap_ = build(observed_at(
+      {instance("ds.app", "dev", "gd", "h1",
+                {{"grpc", "10.1.1.1", 9000}, {"grpc", "fd00::1", 9000}, {"grpc", "10.1.1.1", 9001}},
+                kNow - kSecond),
+       instance("ds.app", "dev", "gd", "h2",
+                {{"grpc", "10.1.1.2", 9000}, {"grpc", "fd00::2", 9000}}, kNow - kSecond)},
+      kNow));
+  const std::string service = "ds.app.dev.gd.china.example.com.";
+  auto r = ask("_grpc._tcp." + service, LDNS_RR_TYPE_SRV, {}, query::Transport::kTcp);
+  std::multiset<std::string> srv;
+  for (auto* rr : rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_SRV))
+    srv.insert(rdf_text(rr, 2) + " " + rdf_text(rr, 3));
+  EXPECT_EQ(srv, (std::multiset<std::string>{"9000 h1." + service, "9001 h1." + service,
+                                             "9000 h2." + service}));
+  for (auto section : {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY, LDNS_SECTION_ADDITIONAL}) {
+    std::set<std::string> seen;
+    for (auto* rr : rrs(r.get(), section)) {
+      char* text = ldns_rr2str(rr);
+      EXPECT_TRUE(seen.insert(text).second) << "duplicate: " << text;
+      LDNS_FREE(text);
+    }
+  }
+  EXPECT_EQ(rrs(r.get(), LDNS_SECTION_ADDITIONAL, LDNS_RR_TYPE_A).size(), 2u);
+  EXPECT_EQ(rrs(r.get(), LDNS_SECTION_ADDITIONAL, LDNS_RR_TYPE_AAAA).size(), 2u);
+  auto a = ask(service, LDNS_RR_TYPE_A);
+  EXPECT_EQ(rrs(a.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A).size(), 2u);
+}
+
 TEST_F(EngineTest, HttpSrvOnlyListsHttpEndpoints) {
   auto r = ask("_http._tcp." + kService, LDNS_RR_TYPE_SRV);
   auto answers = rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_SRV);
