@@ -1,7 +1,7 @@
 // SnapshotStore: the one place the update path hands a new Snapshot to the query path.
 // One writer publishes; readers on any thread take the current one with one atomic load of
 // the generation, refreshing their cached shared_ptr only when it moved; the snapshots they
-// let go of are freed by the writer (release_retired), never on a query thread.
+// let go of go back to the writer (take_retired), which has them freed off the query path.
 #pragma once
 
 #include <atomic>
@@ -17,10 +17,7 @@ namespace discodns::catalog {
 
 class SnapshotStore {
  public:
-  SnapshotStore() {
-    retired_.reserve(kMaxRetired);
-    releasing_.reserve(kMaxRetired);
-  }
+  SnapshotStore() { retired_.reserve(kMaxRetired); }
 
   // Returns the snapshot it replaces, for the caller to let go of where it chooses.
   std::shared_ptr<const Snapshot> publish(std::shared_ptr<const Snapshot> snapshot) {
@@ -36,23 +33,15 @@ class SnapshotStore {
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // For readers: swaps `held` for the current snapshot. The one let go of is kept until
-  // release_retired(), so that a query thread never frees a snapshot (a full one is tens of
+  // take_retired(), so that a query thread never frees a snapshot (a full one is tens of
   // megabytes: milliseconds of free() in the middle of answering).
   void refresh(std::shared_ptr<const Snapshot>& held) const {
     std::lock_guard lock(mutex_);
     if (held && retired_.size() < kMaxRetired) retired_.push_back(std::move(held));
-    held = current_;  // past kMaxRetired (readers far ahead of release_retired) the reader frees
+    held = current_;  // past kMaxRetired (readers far ahead of the writer) the reader frees
   }
-  // Frees (or lets go of) the snapshots readers have retired. One thread only: the update
-  // thread, between builds.
-  void release_retired() {
-    {
-      std::lock_guard lock(mutex_);
-      std::swap(retired_, releasing_);  // both keep their reserved capacity: no allocation
-    }
-    releasing_.clear();
-  }
-  // The same for a writer that frees them on another thread (daemon::Reclaimer).
+  // The snapshots readers have retired, for the writer to free (the daemon hands them to its
+  // daemon::Reclaimer thread). One thread only.
   std::vector<std::shared_ptr<const Snapshot>> take_retired() {
     std::vector<std::shared_ptr<const Snapshot>> taken;
     taken.reserve(kMaxRetired);
@@ -60,6 +49,8 @@ class SnapshotStore {
     std::swap(retired_, taken);  // retired_ keeps a reserved capacity
     return taken;
   }
+  // Frees (or lets go of) the retired snapshots here, on the calling thread.
+  void release_retired() { take_retired(); }
 
  private:
   static constexpr std::size_t kMaxRetired = 256;
@@ -67,7 +58,6 @@ class SnapshotStore {
   std::shared_ptr<const Snapshot> current_;
   std::atomic<std::uint64_t> generation_{0};
   mutable std::vector<std::shared_ptr<const Snapshot>> retired_;
-  std::vector<std::shared_ptr<const Snapshot>> releasing_;  // release_retired()'s thread only
 };
 
 // Owned by one query thread: returns the current snapshot, touching the shared state only

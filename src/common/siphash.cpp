@@ -2,8 +2,18 @@
 
 #include <bit>
 #include <cstring>
+#include <random>
 
 namespace discodns::common {
+
+std::array<std::uint8_t, 16> random_siphash_key() {
+  std::random_device random;
+  std::array<std::uint8_t, 16> key{};
+  for (auto& byte : key)
+    byte = static_cast<std::uint8_t>(random());
+  return key;
+}
+
 namespace {
 
 std::uint64_t rotl(std::uint64_t x, int b) {

@@ -8,6 +8,10 @@
 
 namespace discodns::common {
 
+// A fresh random key (std::random_device), for keys that live as long as the process: server
+// cookies, response rate limiting buckets.
+std::array<std::uint8_t, 16> random_siphash_key();
+
 std::uint64_t siphash24(const std::array<std::uint8_t, 16>& key,
                         std::span<const std::uint8_t> data) noexcept;
 

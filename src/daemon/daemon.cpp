@@ -7,12 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <random>
 #include <stdexcept>
 
 #include "catalog/dump.hpp"
 #include "common/log.hpp"
 #include "common/prometheus.hpp"
+#include "common/siphash.hpp"
 #include "common/thread_priority.hpp"
 #include "daemon/registry_view.hpp"
 #include "daemon/state_writer.hpp"
@@ -32,16 +32,6 @@ std::shared_ptr<const catalog::StaticZone> load_zone(const config::Config& confi
 
 std::string source_name(const config::RegistrySource& source) {
   return "registry \"" + source.region + "\"";
-}
-
-// The RFC 7873 server-cookie key: random per process (cookies then survive no restart, which
-// RFC 7873 §7.1 allows: the client just gets a fresh one).
-std::array<std::uint8_t, 16> random_secret() {
-  std::random_device random;
-  std::array<std::uint8_t, 16> secret{};
-  for (auto& b : secret)
-    b = static_cast<std::uint8_t>(random());
-  return secret;
 }
 
 // Reads a file source once, outside any running daemon (--check-config, --dump-zone).
@@ -140,7 +130,9 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       if (s->discovery) s->discovery->start();
     }
     server::ServerOptions options = server::options_from_config(config_);
-    options.limits.cookie_secret = random_secret();
+    // Random per process: cookies then survive no restart, which RFC 7873 §7.1 allows (the
+    // client just gets a fresh one).
+    options.limits.cookie_secret = common::random_siphash_key();
     if (inherited) {
       spdlog::info(
           "socket activation: {} UDP and {} TCP sockets from systemd; [server] listen "

@@ -119,8 +119,8 @@ class Daemon {
   std::atomic<std::uint64_t> full_builds_{0};
   std::atomic<std::uint64_t> blocks_reused_{0};
   std::atomic<std::uint64_t> reloads_ok_{0};
-  std::atomic<bool> shutting_down_{false};  // begin_shutdown: /readyz says 503
   std::atomic<std::uint64_t> reloads_failed_{0};
+  std::atomic<bool> shutting_down_{false};  // begin_shutdown: /readyz says 503
   // Set by reload(), applied by the update thread (guarded by mutex_).
   std::shared_ptr<const catalog::StaticZone> reload_zone_;
   std::optional<catalog::TtlPolicy> reload_ttl_;

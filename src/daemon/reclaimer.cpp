@@ -25,10 +25,7 @@ void Reclaimer::drop(std::shared_ptr<const void> held) {
   if (!held) return;
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      dropped_.push_back(std::move(held));
-      held = nullptr;
-    }
+    if (!stopping_) dropped_.push_back(std::move(held));
   }
   wake_.notify_one();
 }  // stopped: `held` goes here, on the caller's thread

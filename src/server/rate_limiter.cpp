@@ -1,22 +1,13 @@
 #include "server/rate_limiter.hpp"
 
 #include <algorithm>
-#include <random>
-
 #include "common/siphash.hpp"
+#include "wire/name.hpp"
 
 namespace discodns::server {
 namespace {
 
 constexpr std::size_t kTableSize = 1 << 16;
-
-std::array<std::uint8_t, 16> random_key() {
-  std::random_device device;
-  std::array<std::uint8_t, 16> key{};
-  for (auto& byte : key)
-    byte = static_cast<std::uint8_t>(device());
-  return key;
-}
 
 // Offset just past the question, or 0 when the response has none that parses.
 std::size_t question_end(std::span<const std::uint8_t> r) {
@@ -32,7 +23,8 @@ std::size_t question_end(std::span<const std::uint8_t> r) {
 
 }  // namespace
 
-RateLimiter::RateLimiter(const RateLimitOptions& options) : RateLimiter(options, random_key()) {}
+RateLimiter::RateLimiter(const RateLimitOptions& options)
+    : RateLimiter(options, common::random_siphash_key()) {}
 
 RateLimiter::RateLimiter(const RateLimitOptions& options, const std::array<std::uint8_t, 16>& key)
     : options_(options), key_(key) {
@@ -56,8 +48,7 @@ std::uint64_t RateLimiter::hash(std::span<const std::uint8_t> client,
   if (rcode == 0) {
     std::size_t end = question_end(response);
     for (std::size_t i = 12; i < end && n < material.size(); ++i) {
-      std::uint8_t c = response[i];
-      material[n++] = (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c + 32) : c;
+      material[n++] = static_cast<std::uint8_t>(wire::ascii_lower(static_cast<char>(response[i])));
     }
   }
   std::uint64_t h = common::siphash24(key_, std::span(material.data(), n));
