@@ -14,6 +14,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 
 #include "common/log.hpp"
+#include "server/reply_source.hpp"
 #include "server/socket_options.hpp"
 
 namespace discodns::server {
@@ -31,6 +32,14 @@ constexpr std::size_t kSendSize = 4096;
 // Batches drained per wake-up before yielding to the worker's other sockets and sessions.
 constexpr int kMaxRoundsPerWake = 8;
 
+bool is_wildcard(const sockaddr_storage& local) {
+  if (local.ss_family == AF_INET)
+    return reinterpret_cast<const sockaddr_in&>(local).sin_addr.s_addr == htonl(INADDR_ANY);
+  if (local.ss_family == AF_INET6)
+    return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6&>(local).sin6_addr);
+  return false;
+}
+
 }  // namespace
 
 // Receive and response slots of one worker, used by all its sockets in turn (they run on the
@@ -46,17 +55,22 @@ struct UdpServer::Batch {
   std::array<mmsghdr, kBatchSize> in{};
   std::array<iovec, kBatchSize> in_iov{};
   std::array<sockaddr_storage, kBatchSize> peers{};
+  std::array<ReplySourceControl, kBatchSize> destinations{};  // wildcard sockets only
   std::array<mmsghdr, kBatchSize> out{};
   std::array<iovec, kBatchSize> out_iov{};
+  std::array<ReplySourceControl, kBatchSize> sources{};
 };
 
 class UdpServer::Socket {
  public:
-  Socket(Worker& worker, Batch& batch, udp::socket socket, const common::Clock& clock,
-         const query::Limits& limits)
+  // `reply_source`: the socket is bound to a wildcard address and its kernel reports each
+  // datagram's destination (enable_reply_source), which the reply must leave from.
+  Socket(Worker& worker, Batch& batch, udp::socket socket, bool reply_source,
+         const common::Clock& clock, const query::Limits& limits)
       : worker_(worker),
         batch_(batch),
         socket_(std::move(socket)),
+        reply_source_(reply_source),
         clock_(clock),
         limits_(limits) {}
 
@@ -104,6 +118,10 @@ class UdpServer::Socket {
       h.msg_namelen = sizeof(sockaddr_storage);
       h.msg_iov = &b.in_iov[i];
       h.msg_iovlen = 1;
+      if (reply_source_) {
+        h.msg_control = b.destinations[i].bytes;
+        h.msg_controllen = sizeof b.destinations[i].bytes;
+      }
       b.in[i].msg_len = 0;
     }
     for (;;) {
@@ -172,6 +190,10 @@ class UdpServer::Socket {
       h.msg_namelen = in.msg_namelen;
       h.msg_iov = &b.out_iov[count];
       h.msg_iovlen = 1;
+      if (reply_source_) {
+        h.msg_controllen = reply_source_control(in, b.sources[count]);
+        if (h.msg_controllen != 0) h.msg_control = b.sources[count].bytes;
+      }
       ++count;
     }
     send(count);
@@ -221,6 +243,7 @@ class UdpServer::Socket {
   Worker& worker_;
   Batch& batch_;
   udp::socket socket_;
+  bool reply_source_;
   const common::Clock& clock_;
   const query::Limits& limits_;
 };
@@ -242,9 +265,11 @@ void UdpServer::bind(const udp::endpoint& endpoint) {
     set_reuse_port(socket.native_handle());
     set_udp_buffers(socket.native_handle());
     if (endpoint.address().is_v6()) socket.set_option(asio::ip::v6_only(true));
+    bool wildcard = endpoint.address().is_unspecified();
+    if (wildcard) enable_reply_source(socket.native_handle(), endpoint.protocol().family());
     socket.bind(endpoint);
-    opened.push_back(
-        std::make_unique<Socket>(pool_[i], *batches_[i], std::move(socket), clock_, limits_));
+    opened.push_back(std::make_unique<Socket>(pool_[i], *batches_[i], std::move(socket), wildcard,
+                                              clock_, limits_));
   }
   for (auto& s : opened)
     sockets_.push_back(std::move(s));
@@ -261,6 +286,14 @@ void UdpServer::adopt(int fd) {
   }
   udp protocol = local.ss_family == AF_INET6 ? udp::v6() : udp::v4();
   set_udp_buffers(fd);
+  // systemd's sockets are wildcard ones unless the unit names an address (ours does not).
+  bool wildcard = is_wildcard(local);
+  try {
+    if (wildcard) enable_reply_source(fd, local.ss_family);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   std::vector<std::unique_ptr<Socket>> opened;
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     int copy = i + 1 == pool_.size() ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -271,8 +304,8 @@ void UdpServer::adopt(int fd) {
     }
     udp::socket socket(pool_[i].io());
     socket.assign(protocol, copy);
-    opened.push_back(
-        std::make_unique<Socket>(pool_[i], *batches_[i], std::move(socket), clock_, limits_));
+    opened.push_back(std::make_unique<Socket>(pool_[i], *batches_[i], std::move(socket), wildcard,
+                                              clock_, limits_));
   }
   endpoints_.push_back(opened.front()->local_endpoint());
   for (auto& s : opened)

@@ -1,8 +1,9 @@
 // UDP: on every worker, one socket per listen address, all bound to the same address with
 // SO_REUSEPORT so the kernel spreads queries over the workers. A socket's loop: async_wait
 // until readable, drain with recvmmsg batches into the worker's preallocated slots, answer
-// each with query::answer, send the batch with sendmmsg, wait again. Nothing is allocated per
-// query and the clock is read once per batch.
+// each with query::answer, send the batch with sendmmsg (on wildcard sockets, each reply from
+// the address its query was sent to), wait again. Nothing is allocated per query and the
+// clock is read once per batch.
 #pragma once
 
 #include <cstddef>

@@ -7,11 +7,13 @@ import signal
 import socket
 import subprocess
 
-READY = re.compile(r"ready udp=127\.0\.0\.1:(\d+)")
+# The first UDP endpoint's port: "127.0.0.1:PORT", "0.0.0.0:PORT" or "[::]:PORT".
+READY = re.compile(r"ready udp=(?:\[[0-9a-f:.]*\]|[0-9.]+):(\d+)")
 
 
 def start(binary, config, stderr=subprocess.PIPE, env=None, check=True, launcher=()):
-    """Returns (process, udp port). Raises RuntimeError with the reason on failure.
+    """Returns (process, first UDP endpoint's port); the process's `ready_line` attribute
+    holds the whole line. Raises RuntimeError with the reason on failure.
     `launcher`: a command prefix the binary runs under (e.g. the socket-activation shim)."""
     if check:
         checked = subprocess.run([binary, "--check-config", config], capture_output=True,
@@ -27,6 +29,7 @@ def start(binary, config, stderr=subprocess.PIPE, env=None, check=True, launcher
         stop(proc)
         why = proc.stderr.read() if stderr is subprocess.PIPE else "see its log"
         raise RuntimeError(f"discodns did not become ready ({line.strip()!r}): {why}")
+    proc.ready_line = line.strip()
     return proc, int(m.group(1))
 
 
