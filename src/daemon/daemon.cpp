@@ -523,6 +523,9 @@ std::string Daemon::metrics_text() const {
             static_cast<double>(server_->tcp_open_connections()));
     m.counter("discodns_errors_total", "Exceptions caught at a batch or session boundary.",
               static_cast<double>(c.errors));
+    m.counter("discodns_query_log_dropped_total",
+              "Sampled query-log lines dropped because the log thread fell behind.",
+              static_cast<double>(c.query_log_dropped));
     for (std::size_t i = 0; i < c.rcodes.size(); ++i) {
       m.counter("discodns_answers_by_rcode_total", "Answers sent, by response code.",
                 static_cast<double>(c.rcodes[i]), {{"rcode", server::kRcodeNames[i]}});

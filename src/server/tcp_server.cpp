@@ -128,8 +128,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       bump(counters.tcp_responses);
       count_answer(counters, outcome.rcode, outcome.qtype);
       worker_.note_miss(outcome, message);
-      if (worker_.query_sampler().hit())
-        log_query(context.transport, context.client_address, message, outcome);
+      worker_.sample_query(context, message, outcome);
     }
     if (pos > 0) {
       std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);

@@ -180,9 +180,7 @@ class UdpServer::Socket {
       if (outcome.truncated) bump(counters.udp_truncated);
       count_answer(counters, outcome.rcode, outcome.qtype);
       worker_.note_miss(outcome, {b.rx.get() + i * kReceiveSize, b.in[i].msg_len});
-      if (worker_.query_sampler().hit())
-        log_query(context.transport, context.client_address,
-                  {b.rx.get() + i * kReceiveSize, b.in[i].msg_len}, outcome);
+      worker_.sample_query(context, {b.rx.get() + i * kReceiveSize, b.in[i].msg_len}, outcome);
       b.out_iov[count] = {out.data(), size};
       msghdr& h = b.out[count].msg_hdr;
       h = {};

@@ -23,6 +23,7 @@ void CounterTotals::add(const WorkerCounters& c) {
   tcp_dropped += get(c.tcp_dropped);
   tcp_sessions += get(c.tcp_sessions);
   errors += get(c.errors);
+  query_log_dropped += get(c.query_log_dropped);
   for (std::size_t i = 0; i < rcodes.size(); ++i)
     rcodes[i] += get(c.rcodes[i]);
   for (std::size_t i = 0; i < qtypes.size(); ++i)
@@ -128,8 +129,9 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::set_query_sample(unsigned every) {
+  query_log_ = every == 0 ? nullptr : std::make_unique<QueryLog>(workers_.size());
   for (auto& w : workers_)
-    w->set_query_sample(every);
+    w->set_query_sample(every, query_log_.get());
 }
 
 void WorkerPool::set_miss_hook(MissHook hook) {
@@ -141,6 +143,7 @@ void WorkerPool::set_miss_hook(MissHook hook) {
 void WorkerPool::start() {
   if (running_) return;
   running_ = true;
+  if (query_log_) query_log_->start();
   for (auto& w : workers_)
     w->start();
 }
@@ -148,6 +151,7 @@ void WorkerPool::start() {
 void WorkerPool::stop() {
   for (auto& w : workers_)
     w->stop_and_join();
+  if (query_log_) query_log_->stop();  // after the workers: their last lines are written
   running_ = false;
 }
 

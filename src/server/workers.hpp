@@ -52,6 +52,7 @@ struct alignas(64) WorkerCounters {
   std::atomic<std::uint64_t> tcp_dropped{0};
   std::atomic<std::uint64_t> tcp_sessions{0};
   std::atomic<std::uint64_t> errors{0};  // exceptions caught at a batch or session boundary
+  std::atomic<std::uint64_t> query_log_dropped{0};  // sampled, but the log's queue was full
   std::array<std::atomic<std::uint64_t>, std::size(kRcodeNames)> rcodes{};
   std::array<std::atomic<std::uint64_t>, std::size(kQtypeNames)> qtypes{};
   // Receive-to-send time; UDP counts each query of a batch with the batch's time (an upper
@@ -80,6 +81,7 @@ struct CounterTotals {
   std::uint64_t tcp_dropped = 0;
   std::uint64_t tcp_sessions = 0;
   std::uint64_t errors = 0;
+  std::uint64_t query_log_dropped = 0;
   std::array<std::uint64_t, std::size(kRcodeNames)> rcodes{};
   std::array<std::uint64_t, std::size(kQtypeNames)> qtypes{};
   std::array<std::uint64_t, kLatencyBuckets> latency{};  // per bucket, not cumulative
@@ -116,9 +118,17 @@ class Worker {
   const catalog::Snapshot* snapshot() { return reader_.get(); }
   // Where each answer's RRsets start; spreads load between records. Worker thread only.
   std::uint32_t next_rotation() { return rotation_++; }
-  // Picks the queries the sampled query log shows. Worker thread only.
-  QuerySampler& query_sampler() { return sampler_; }
-  void set_query_sample(unsigned every) { sampler_ = QuerySampler(every); }
+  // The sampled query log: hands one query in N to `log` (never blocks). Worker thread only.
+  void sample_query(const query::QueryContext& context, std::span<const std::uint8_t> message,
+                    const query::Outcome& outcome) noexcept {
+    if (!sampler_.hit()) return;
+    if (!query_log_->record(index_, context.transport, context.client_address, message, outcome))
+      bump(counters_.query_log_dropped);
+  }
+  void set_query_sample(unsigned every, QueryLog* log) {
+    sampler_ = QuerySampler(log != nullptr ? every : 0);
+    query_log_ = log;
+  }
   // A name below a registry region that no app answers (query::Outcome::miss_region): told to
   // the hook (the daemon's on-miss fetch), which must not block. Worker thread only.
   void note_miss(const query::Outcome& outcome, std::span<const std::uint8_t> message) {
@@ -145,6 +155,7 @@ class Worker {
   std::optional<boost::asio::steady_timer> refresh_timer_;
   std::uint32_t rotation_ = 0;
   QuerySampler sampler_;
+  QueryLog* query_log_ = nullptr;
   const MissHook* miss_hook_ = nullptr;
   std::optional<boost::asio::io_context> io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
@@ -171,6 +182,7 @@ class WorkerPool {
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<QueryLog> query_log_;  // with query_sample only
   MissHook miss_hook_;
   bool running_ = false;
 };
