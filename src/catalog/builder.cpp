@@ -45,6 +45,12 @@ class Builder {
       full();
     }
     build_pending();
+    snap_->counts = {};
+    for (std::size_t r = 0; r < snap_->region_counts.size(); ++r) {
+      const auto& source = snap_->sources[r];
+      snap_->region_counts[r].skipped_instances = source ? source->skipped_instances : 0;
+      snap_->counts += snap_->region_counts[r];
+    }
     snap_->counts.services = snap_->services.size();
     snap_->counts.names += snap_->zone->nodes.size() + snap_->empty_names.size();
     static_cast<ServedCounts&>(stats_) = snap_->counts;
@@ -76,6 +82,7 @@ class Builder {
     snap_->zone_source = in_.zone;
     add_zone_block();
     rules_.clear();
+    snap_->region_counts.assign(in_.regions.size(), {});
     for (const RegionData& region : in_.regions) {
       RegionState state;
       state.label = region.region;
@@ -122,8 +129,7 @@ class Builder {
     snap_->empty_names = prev->empty_names;
     snap_->contested = prev->contested;
     snap_->fresh = prev->fresh;  // shares every chunk until written
-    snap_->counts = prev->counts;
-    snap_->counts.names -= prev->zone->nodes.size() + prev->empty_names.size();
+    snap_->region_counts = prev->region_counts;
     std::vector<Change> changes;
     if (!find_changes(*prev, changes)) return false;
     // When most apps changed shape, undoing and redoing each costs more than starting from
@@ -229,7 +235,7 @@ class Builder {
   // incremental build met a name already taken by another service.
   bool add_group(std::uint16_t region, const registry::AppKey& app,
                  std::span<const registry::AppInstance> group) {
-    ServedCounts& counts = snap_->counts;
+    ServedCounts& counts = snap_->region_counts[region];
     auto name = service_name(app, group.front().zone, suffixes_[region]);
     if (!name) {
       counts.invalid_names += group.size();
@@ -256,7 +262,7 @@ class Builder {
   // Undoes what add_group did for a group of the previous data. false: a full build is needed.
   bool remove_group(std::uint16_t region, const registry::AppKey& app,
                     std::span<const registry::AppInstance> group) {
-    ServedCounts& counts = snap_->counts;
+    ServedCounts& counts = snap_->region_counts[region];
     auto name = service_name(app, group.front().zone, suffixes_[region]);
     if (!name) {
       counts.invalid_names -= group.size();
@@ -313,7 +319,7 @@ class Builder {
   static const std::string& zone_of(const std::string& zone) { return zone; }
 
   void uncount(const Block& block) {
-    ServedCounts& counts = snap_->counts;
+    ServedCounts& counts = snap_->region_counts[block.region];
     counts.names -= block.nodes.size();
     counts.instances -= block.instances;
     counts.hostname_collisions -= block.hostname_collisions;
@@ -322,8 +328,8 @@ class Builder {
   }
 
   void build_pending() {
-    ServedCounts& counts = snap_->counts;
     for (const Group& g : pending_) {
+      ServedCounts& counts = snap_->region_counts[g.region];
       std::shared_ptr<Block> block = compile_service(g.name, g.region, *g.app, g.instances, *snap_);
       block->fresh_base = snap_->fresh.allocate(static_cast<std::uint32_t>(block->records.size()));
       fill_freshness(*block, g.instances, rules_[g.region], snap_->fresh);

@@ -231,7 +231,19 @@ struct ServedCounts {
   std::uint64_t instances = 0;      // instance names served
   std::uint64_t invalid_names = 0;  // env/zone/appid not a valid label sequence
   std::uint64_t hostname_collisions = 0;
-  std::uint64_t shadowed_names = 0;  // names taken by a static record or a service name
+  std::uint64_t shadowed_names = 0;     // names taken by a static record or a service name
+  std::uint64_t skipped_instances = 0;  // registry entries the decoder could not use
+
+  ServedCounts& operator+=(const ServedCounts& o) {
+    names += o.names;
+    services += o.services;
+    instances += o.instances;
+    invalid_names += o.invalid_names;
+    hostname_collisions += o.hostname_collisions;
+    shadowed_names += o.shadowed_names;
+    skipped_instances += o.skipped_instances;
+    return *this;
+  }
 };
 
 // Per registry source, what the query path needs to know about its freshness.
@@ -297,7 +309,10 @@ class Snapshot {
   std::vector<std::string> cuts;  // delegations in the zone file (NS below the apex)
   std::vector<RegionState> regions;
   FreshnessTable fresh;  // good_until of every synthesized record (catalog/freshness.hpp)
-  ServedCounts counts;
+  ServedCounts counts;   // the whole zone: region_counts summed, plus the zone file's names
+  // Per region: the names and instances its services add and the names it had to leave out
+  // (services is not kept per region). The builder updates these, never `counts`.
+  std::vector<ServedCounts> region_counts;
 
   // What the snapshot was built from, so the next build can compile only what changed.
   std::shared_ptr<const StaticZone> zone_source;

@@ -15,6 +15,7 @@
 #include "common/siphash.hpp"
 #include "common/thread_priority.hpp"
 #include "daemon/registry_view.hpp"
+#include "daemon/snapshot_metrics.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
 #include "registry/persist.hpp"
@@ -92,7 +93,9 @@ struct Daemon::Source {
 };
 
 Daemon::Daemon(config::Config config)
-    : config_(std::move(config)), ttl_(catalog::TtlPolicy::from_config(config_.ttl)) {}
+    : config_(std::move(config)),
+      ttl_(catalog::TtlPolicy::from_config(config_.ttl)),
+      publish_latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {}
 
 Daemon::~Daemon() {
   stop();
@@ -308,6 +311,7 @@ void Daemon::deliver(std::size_t source, std::shared_ptr<const RegistryData> dat
   if (!data) return;
   {
     std::lock_guard lock(mutex_);
+    if (!pending_[source].data) pending_[source].delivered = std::chrono::steady_clock::now();
     pending_[source].data = std::move(data);
     if (health) pending_[source].health = std::move(health);
   }
@@ -344,7 +348,11 @@ bool Daemon::take_pending() {
       region.last_good_ns = h.last_good_ns;
     }
     if (!taken[i].data) continue;
-    if (taken[i].data != region.data && *taken[i].data != *region.data) changed = true;
+    if (taken[i].data != region.data && *taken[i].data != *region.data) {
+      changed = true;
+      if (!change_delivered_ || taken[i].delivered < *change_delivered_)
+        change_delivered_ = taken[i].delivered;
+    }
     reclaimer_.drop(std::exchange(region.data, std::move(taken[i].data)));
   }
   return changed;
@@ -383,14 +391,18 @@ void Daemon::rebuild() {
   // What this build replaced goes to the reclaimer: at 100k instances, freeing a registry
   // version every app of which renewed costs more than the build itself.
   reclaimer_.drop(store_.publish(std::move(snapshot)));
+  if (change_delivered_) {
+    std::chrono::duration<double> waited = std::chrono::steady_clock::now() - *change_delivered_;
+    change_delivered_.reset();
+    std::lock_guard lock(mutex_);
+    publish_latency_.observe(waited.count());
+  }
   reclaimer_.drop(std::move(input.previous));
   builds_.fetch_add(1);
   blocks_built_.fetch_add(stats.blocks_built);
   if (!stats.incremental) full_builds_.fetch_add(1);
   blocks_reused_.fetch_add(stats.blocks_reused);
-  std::uint64_t skipped = stats.invalid_names;
-  for (const auto& region : regions_)
-    if (region.data) skipped += region.data->skipped_instances;
+  std::uint64_t skipped = stats.invalid_names + stats.skipped_instances;
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
   last_build_us_.store(static_cast<std::uint64_t>(ms.count() * 1000));
   // Full builds are events worth a line; incremental ones happen with every registry change.
@@ -523,6 +535,11 @@ std::string Daemon::metrics_text() const {
             static_cast<double>(server_->tcp_open_connections()));
     m.counter("discodns_errors_total", "Exceptions caught at a batch or session boundary.",
               static_cast<double>(c.errors));
+    auto per_worker = server_->queries_per_worker();
+    for (std::size_t i = 0; i < per_worker.size(); ++i) {
+      m.counter("discodns_worker_queries_total", "Queries received, by query worker.",
+                static_cast<double>(per_worker[i]), {{"worker", std::to_string(i)}});
+    }
     m.counter("discodns_query_log_dropped_total",
               "Sampled query-log lines dropped because the log thread fell behind.",
               static_cast<double>(c.query_log_dropped));
@@ -547,13 +564,7 @@ std::string Daemon::metrics_text() const {
   auto snapshot = store_.current();
   common::Nanos now = clock_.now_ns();
   if (snapshot) {
-    m.gauge("discodns_zone_serial", "SOA serial being served.", snapshot->serial);
-    m.gauge("discodns_snapshot_age_seconds", "Seconds since the snapshot being served was built.",
-            static_cast<double>(now - snapshot->built_ns) / 1e9);
-    m.gauge("discodns_services", "Services (appid.env.zone.region) served.",
-            static_cast<double>(snapshot->services.size()));
-    m.gauge("discodns_instances", "Registry instances served.",
-            static_cast<double>(snapshot->counts.instances));
+    write_snapshot_metrics(m, *snapshot, now);
   }
   m.counter("discodns_reloads_total", "SIGHUP reloads.", static_cast<double>(reloads_ok_.load()),
             {{"outcome", "applied"}});
@@ -561,6 +572,13 @@ std::string Daemon::metrics_text() const {
             {{"outcome", "refused"}});
   m.counter("discodns_snapshot_builds_total", "Snapshots built and published.",
             static_cast<double>(builds_.load()));
+  {
+    std::lock_guard lock(mutex_);
+    m.histogram("discodns_registry_change_publish_seconds",
+                "From a registry source delivering changed data to the snapshot with it being "
+                "published (queueing, build rest and build).",
+                publish_latency_);
+  }
   m.gauge("discodns_snapshot_build_seconds", "Duration of the last snapshot build.",
           static_cast<double>(last_build_us_.load()) / 1e6);
   m.counter("discodns_snapshot_full_builds_total",

@@ -26,6 +26,7 @@
 #include "catalog/store.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
+#include "common/histogram.hpp"
 #include "config/config.hpp"
 #include "daemon/reclaimer.hpp"
 #include "registry/discovery_source.hpp"
@@ -75,6 +76,7 @@ class Daemon {
   struct Pending {
     std::shared_ptr<const registry::RegistryData> data;  // null = nothing new
     std::optional<registry::SourceHealth> health;        // live sources only
+    std::chrono::steady_clock::time_point delivered;     // of the first data not yet taken
   };
 
   void open_sources();
@@ -103,10 +105,14 @@ class Daemon {
   std::size_t apex_labels_ = 0;         // labels of zone.domain (for on-miss names)
   std::unique_ptr<StateWriter> state_;  // warm-start files and the serial, off this path
 
-  std::mutex mutex_;  // guards pending_ and stopping_
+  mutable std::mutex mutex_;  // guards pending_, stopping_ and publish_latency_
   std::condition_variable wake_;
   std::vector<Pending> pending_;  // per source
   bool stopping_ = false;
+  // Registry change (delivered by a source) to snapshot published, for /metrics.
+  common::Histogram publish_latency_;  // guarded by mutex_
+  // The earliest delivery of data that changed and is not published yet. Update thread only.
+  std::optional<std::chrono::steady_clock::time_point> change_delivered_;
 
   std::vector<std::unique_ptr<Source>> sources_;
   std::thread update_thread_;

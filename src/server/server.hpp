@@ -58,6 +58,7 @@ class Server {
   }
   std::size_t workers() const { return pool_.size(); }
   CounterTotals counters() const { return pool_.totals(); }
+  std::vector<std::uint64_t> queries_per_worker() const { return pool_.queries_per_worker(); }
   unsigned tcp_open_connections() const { return tcp_.open_connections(); }
   std::uint64_t tcp_rejected_connections() const { return tcp_.rejected_connections(); }
 

@@ -160,6 +160,16 @@ void WorkerPool::release() {
     w->release_io();
 }
 
+std::vector<std::uint64_t> WorkerPool::queries_per_worker() const {
+  std::vector<std::uint64_t> out;
+  for (const auto& w : workers_) {
+    const WorkerCounters& c = w->counters();
+    out.push_back(c.udp_queries.load(std::memory_order_relaxed) +
+                  c.tcp_queries.load(std::memory_order_relaxed));
+  }
+  return out;
+}
+
 CounterTotals WorkerPool::totals() const {
   CounterTotals t;
   for (const auto& w : workers_)

@@ -179,6 +179,8 @@ class WorkerPool {
   void stop();  // idempotent; joins every thread
   void release();
   CounterTotals totals() const;
+  // UDP and TCP queries each worker received: shows an uneven SO_REUSEPORT spread.
+  std::vector<std::uint64_t> queries_per_worker() const;
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;

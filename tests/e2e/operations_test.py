@@ -40,7 +40,7 @@ class Base(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="discodns-ops-")
         with open(os.path.join(self.dir, "registry.json"), "w") as f:
-            json.dump(registry(time.time_ns()), f)
+            json.dump(self.registry_document(time.time_ns()), f)
         shutil.copy(os.path.join(SOURCE, "zones", "example.com.zone"), self.dir)
         self.admin_port = discodns_process.free_port()
         self.config = os.path.join(self.dir, "discodns.toml")
@@ -53,6 +53,9 @@ class Base(unittest.TestCase):
         self.proc, port = discodns_process.start(BINARY, self.config, env=env,
                                                  launcher=self.LAUNCHER)
         self.port = str(port)
+
+    def registry_document(self, now_ns):
+        return registry(now_ns)
 
     def write_config(self, extra=""):
         with open(self.config, "w") as f:
@@ -172,6 +175,14 @@ class Operations(Base):
         self.assertGreaterEqual(queries["udp"], 5)
         self.assertGreaterEqual(queries["tcp"], 1)
         self.assertEqual(families["discodns_instances"].samples[0].value, 1)
+        per_worker = {s.labels["worker"]: s.value
+                      for s in families["discodns_worker_queries"].samples
+                      if s.name == "discodns_worker_queries_total"}
+        self.assertEqual(list(per_worker), ["0"])  # workers = 1
+        self.assertGreaterEqual(per_worker["0"], 6)
+        published = families["discodns_registry_change_publish_seconds"]
+        count = [s.value for s in published.samples if s.name.endswith("_count")][0]
+        self.assertGreaterEqual(count, 1)  # the registry file's data, published at start
         age = families["discodns_snapshot_age_seconds"].samples[0].value
         self.assertTrue(0 <= age < 60, age)
         self.assertEqual(self.get("/healthz")[0], 200)
@@ -184,6 +195,35 @@ class Operations(Base):
         self.assertEqual(self.get("/nope")[0], 404)
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class LeftOutNames(Base):
+    """What the registry lists but the zone cannot serve as is, per region in /metrics."""
+
+    def registry_document(self, now_ns):
+        inst = discodns_process.instance
+        doc = discodns_process.fetch_all_document([
+            inst("Goim.Comet", "comet_1", ["grpc://10.0.0.11:3109"], now_ns),
+            inst("Goim.Comet", "comet.1", ["grpc://10.0.0.12:3109"], now_ns),  # same label
+            # The same service name: the first appid in order (upper case first) has it.
+            inst("goim.comet", "comet-9", ["grpc://10.0.0.13:3109"], now_ns),
+            inst("bad..id", "h1", ["grpc://10.0.0.14:3109"], now_ns)])  # not a label
+        doc["data"]["Goim.Comet"].append(42)  # not an instance at all
+        return doc
+
+    def test_skipped_shadowed_and_collided_names_per_region(self):
+        self.notifications("READY=1")
+        from prometheus_client.parser import text_string_to_metric_families
+        families = {f.name: f for f in text_string_to_metric_families(self.get("/metrics")[1])}
+
+        def values(family):
+            return {tuple(sorted(s.labels.items())): s.value for s in families[family].samples}
+        china = (("region", "china"),)
+        self.assertEqual(values("discodns_registry_instances_skipped"), {
+            (("reason", "undecodable"), *china): 1, (("reason", "invalid_name"), *china): 1})
+        self.assertEqual(values("discodns_names_shadowed"), {china: 1})
+        self.assertEqual(values("discodns_hostname_collisions"), {china: 2})
+        self.assertEqual(families["discodns_instances"].samples[0].value, 2)
 
 
 class LameDuck(Base):

@@ -30,6 +30,14 @@ std::shared_ptr<const catalog::Snapshot> rebuild(std::shared_ptr<const catalog::
   return build(std::move(instances), 1, false, std::move(prev), &stats);
 }
 
+std::string counts_text(const catalog::ServedCounts& c) {
+  return "names " + std::to_string(c.names) + " services " + std::to_string(c.services) +
+         " instances " + std::to_string(c.instances) + " invalid " +
+         std::to_string(c.invalid_names) + " collisions " + std::to_string(c.hostname_collisions) +
+         " shadowed " + std::to_string(c.shadowed_names) + " skipped " +
+         std::to_string(c.skipped_instances);
+}
+
 std::size_t a_records(const catalog::Snapshot& snap, const std::string& name) {
   auto found = snap.find(*wire::text_to_wire(name));
   if (found.block == nullptr) return 0;
@@ -127,12 +135,9 @@ std::string describe(const catalog::Snapshot& snap) {
     lines.push_back("empty " + wire::wire_to_text(name));
   });
   std::sort(lines.begin(), lines.end());
-  const auto& c = snap.counts;
-  std::string out = "names " + std::to_string(c.names) + " services " + std::to_string(c.services) +
-                    " instances " + std::to_string(c.instances) + " invalid " +
-                    std::to_string(c.invalid_names) + " collisions " +
-                    std::to_string(c.hostname_collisions) + " shadowed " +
-                    std::to_string(c.shadowed_names) + "\n";
+  std::string out = counts_text(snap.counts) + "\n";
+  for (const auto& region : snap.region_counts)
+    out += "region " + counts_text(region) + "\n";
   for (const auto& line : lines)
     out += line + "\n";
   return out;
@@ -256,6 +261,51 @@ TEST(Incremental, DeadFreshnessSlotsAreCompacted) {
 
 // A service so large that host nodes pass the 16-bit target index (65,535 nodes): those SRV records
 // keep their whole RDATA (target name included) and simply go without additional addresses.
+// What each region serves and leaves out is counted per region, and an incremental build of a
+// change in one region moves only that region's counts, to what a full build counts.
+TEST(Incremental, CountsPerRegion) {
+  auto two_regions = [](std::vector<registry::Instance> china,
+                        std::vector<registry::Instance> europe,
+                        std::shared_ptr<const catalog::Snapshot> prev) {
+    const registry::RegistryData* before =
+        prev && prev->sources.size() == 2 ? prev->sources[1].get() : nullptr;
+    catalog::BuildInput input = build_input(std::move(china), 1, false, std::move(prev));
+    catalog::RegionData second = input.regions[0];
+    second.region = "europe";
+    second.data = registry_data(std::move(europe), before);
+    input.regions.push_back(second);
+    catalog::BuildStats stats;
+    auto snap = catalog::build_snapshot(input, &stats);
+    return std::pair(snap, stats.incremental);
+  };
+  auto china = apps(2);  // 2 services of 3 instances
+  std::vector<registry::Instance> europe = {
+      instance("x", "dev", "fr", "web_1", {{"grpc", "10.9.0.1", 9000}}, kNow - kS),
+      instance("x", "dev", "fr", "web.1", {{"grpc", "10.9.0.2", 9000}}, kNow - kS),
+      instance("bad..id", "dev", "fr", "h", {{"grpc", "10.9.0.3", 9000}}, kNow - kS)};
+  auto [snap, incremental] = two_regions(china, europe, nullptr);
+  ASSERT_EQ(snap->region_counts.size(), 2u);
+  EXPECT_EQ(snap->region_counts[0].instances, 6u);
+  EXPECT_EQ(snap->region_counts[0].invalid_names, 0u);
+  EXPECT_EQ(snap->region_counts[0].hostname_collisions, 0u);
+  EXPECT_EQ(snap->region_counts[1].instances, 2u);
+  EXPECT_EQ(snap->region_counts[1].invalid_names, 1u);
+  EXPECT_EQ(snap->region_counts[1].hostname_collisions, 2u);
+  EXPECT_EQ(snap->counts.instances, 8u);
+
+  europe.pop_back();  // the invalid one goes, a third colliding host comes
+  europe.push_back(instance("x", "dev", "fr", "web+1", {{"grpc", "10.9.0.4", 9000}}, kNow - kS));
+  auto [next, next_incremental] = two_regions(china, europe, snap);
+  EXPECT_TRUE(next_incremental);
+  EXPECT_EQ(counts_text(next->region_counts[0]), counts_text(snap->region_counts[0]));
+  EXPECT_EQ(next->region_counts[1].invalid_names, 0u);
+  EXPECT_EQ(next->region_counts[1].hostname_collisions, 3u);
+  EXPECT_EQ(next->region_counts[1].instances, 3u);
+  auto [full, full_incremental] = two_regions(china, europe, nullptr);
+  EXPECT_FALSE(full_incremental);
+  EXPECT_EQ(describe(*next), describe(*full));
+}
+
 TEST(Blocks, SrvTargetsPastTheTargetIndexKeepTheirName) {
   std::vector<registry::Instance> many;
   for (int i = 0; i < 66'000; ++i) {
