@@ -130,9 +130,7 @@ Bytes txt_of(const registry::AppInstance& inst) {
   strings.push_back("zone=" + inst.zone);
   if (!inst.region.empty()) strings.push_back("region=" + inst.region);
   for (const auto& ep : inst.endpoints) {
-    strings.push_back("addr=" + ep.scheme + "://" +
-                      (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) +
-                      ":" + std::to_string(ep.port));
+    strings.push_back("addr=" + registry::endpoint_url(ep));
   }
   for (const auto& [k, v] : inst.metadata)
     strings.push_back(k + "=" + v);

@@ -1,12 +1,14 @@
 #include "registry/decode.hpp"
 
-#include <arpa/inet.h>
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <charconv>
 #include <tuple>
+
+#include "registry/endpoint.hpp"
+#include "registry/json_document.hpp"
+#include "registry/text.hpp"
 
 namespace discodns::registry {
 namespace {
@@ -19,75 +21,8 @@ const Value* member(const Value& object, const char* name) {
   return it == object.MemberEnd() ? nullptr : &it->value;
 }
 
-// UTF-8 sequence length at s[i] (Unicode Table 3-7: no overlongs, surrogates or values past
-// U+10FFFF), 0 if the bytes there are not one.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  auto tail = [&](std::size_t k, unsigned lo, unsigned hi) {
-    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
-  };
-  unsigned b = byte(i);
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return tail(i + 1, 0x80, 0xBF) ? 2 : 0;
-  if (b >= 0xE0 && b <= 0xEF) {
-    unsigned lo = b == 0xE0 ? 0xA0 : 0x80;
-    unsigned hi = b == 0xED ? 0x9F : 0xBF;
-    return tail(i + 1, lo, hi) && tail(i + 2, 0x80, 0xBF) ? 3 : 0;
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    unsigned lo = b == 0xF0 ? 0x90 : 0x80;
-    unsigned hi = b == 0xF4 ? 0x8F : 0xBF;
-    return tail(i + 1, lo, hi) && tail(i + 2, 0x80, 0xBF) && tail(i + 3, 0x80, 0xBF) ? 4 : 0;
-  }
-  return 0;
-}
-
-// Every string leaves the decoder as valid UTF-8 without C0 control characters: strings end
-// up in TXT records, logs, the admin JSON and the persisted registry file (read back with
-// encoding validation). JSON escapes ("\u0000", "\n") can put controls in any string; each
-// control, and each byte that is not part of valid UTF-8, becomes U+FFFD, and the instance is
-// kept. (Invalid UTF-8 cannot get this far: raw bytes are validated by the parser and
-// unpaired surrogate escapes are rewritten before it; checked anyway so that the guarantee
-// does not rest on either.) The same rule for every field:
-//  * appid, env, zone: catalog/ serves only [A-Za-z0-9_-] labels (labels.cpp key_label), so
-//    an instance whose name had such a character is not served, with or without the U+FFFD;
-//  * hostname: served as one label in which every other byte becomes '-' (hostname_label),
-//    a U+FFFD as "---"; hostnames that differ only in replaced characters become one
-//    instance (the last read), as unpaired surrogates do for Go's decoder;
-//  * free text (region, version, metadata keys and values, messages): replaced, not dropped,
-//    so that "a\u0000b" is not passed off as "ab".
-std::string clean_text(std::string_view s) {
-  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; })) {
-    return std::string(s);  // printable ASCII, the usual case
-  }
-  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-  std::string out;
-  std::size_t done = 0;  // s[0, done) is already in out
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t n = utf8_length(s, i);
-    if (n > 1 || (n == 1 && static_cast<unsigned char>(s[i]) >= 0x20)) {
-      i += n;
-      continue;
-    }
-    if (out.empty()) out.reserve(s.size() + 2);
-    out.append(s.substr(done, i - done)).append(kReplacement);
-    done = ++i;
-  }
-  if (done == 0) return std::string(s);
-  out.append(s.substr(done));
-  return out;
-}
-
 std::string text_of(const Value& v) {
   return clean_text(std::string_view(v.GetString(), v.GetStringLength()));
-}
-
-// At most `max` bytes of a UTF-8 string, not cutting a character in two (for messages).
-std::string_view prefix_of(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return s;
-  while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xC0) == 0x80)
-    --max;
-  return s.substr(0, max);
 }
 
 // An optional string field: absent or null -> "", a string -> its text, anything else -> false
@@ -111,76 +46,6 @@ bool timestamp(const Value& object, const char* name, std::int64_t& out) {
   if (v == nullptr) return true;
   if (!v->IsInt64()) return false;
   out = v->GetInt64();
-  return true;
-}
-
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-// RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-bool valid_scheme(std::string_view s) {
-  if (s.empty() || s.size() > 32 || !is_alpha(s.front())) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
-  });
-}
-
-// An IPv4 literal or a host name; catalog/ decides what it can serve. No userinfo, spaces
-// or other URL syntax.
-bool valid_plain_host(std::string_view h) {
-  if (h.empty() || h.size() > 253) return false;
-  return std::all_of(h.begin(), h.end(), [](char c) {
-    return is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_';
-  });
-}
-
-bool valid_ipv6(std::string_view h) {
-  if (h.empty() || h.size() >= INET6_ADDRSTRLEN) return false;
-  char text[INET6_ADDRSTRLEN] = {};
-  std::copy(h.begin(), h.end(), text);
-  in6_addr addr{};
-  return ::inet_pton(AF_INET6, text, &addr) == 1;
-}
-
-// "scheme://host:port", IPv6 as "[addr]:port", port 1..65535. A path, query or fragment after
-// the authority is ignored: DNS can only carry host and port.
-bool parse_endpoint(std::string_view text, Endpoint& out) {
-  auto sep = text.find("://");
-  if (sep == std::string_view::npos || !valid_scheme(text.substr(0, sep))) return false;
-  std::string_view rest = text.substr(sep + 3);
-  if (auto end = rest.find_first_of("/?#"); end != std::string_view::npos) {
-    rest = rest.substr(0, end);
-  }
-  std::string_view host, port;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-      return false;
-    }
-    host = rest.substr(1, close - 1);
-    port = rest.substr(close + 2);
-    if (!valid_ipv6(host)) return false;
-  } else {
-    auto colon = rest.rfind(':');
-    if (colon == std::string_view::npos) return false;
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-    if (!valid_plain_host(host)) return false;  // also refuses unbracketed IPv6
-  }
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), is_digit)) {
-    return false;
-  }
-  unsigned value = 0;
-  std::from_chars(port.data(), port.data() + port.size(), value);
-  if (value == 0 || value > 65535) return false;
-  std::string scheme(text.substr(0, sep));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  out = {std::move(scheme), std::string(host), static_cast<std::uint16_t>(value)};
   return true;
 }
 
@@ -208,7 +73,8 @@ std::uint16_t weight_of(const Metadata& metadata) {
                          [](const auto& kv) { return kv.first == "weight"; });
   if (it == metadata.end()) return kDefault;
   const std::string& s = it->second;
-  if (s.empty() || !std::all_of(s.begin(), s.end(), is_digit)) return kDefault;  // "-5", "abc"
+  if (s.empty() || !std::all_of(s.begin(), s.end(), is_ascii_digit))
+    return kDefault;  // "-5", "abc"
   unsigned long long value = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec == std::errc::result_out_of_range) return 65535;
@@ -357,171 +223,6 @@ class Decoder {
   InstanceList data_;
 };
 
-// Discovery's answers nest five levels at most (envelope, data, app, instance list,
-// instance, metadata); this leaves room and refuses "[[[[…" before the parser spends ~25 bytes
-// of heap per level on it (a 60 MiB answer of brackets would take 1.5 GB).
-constexpr int kMaxNesting = 32;
-
-// The UTF-16 code unit of the "\uXXXX" escape at s[i], or -1 when there is none.
-long escaped_unit(std::string_view s, std::size_t i) {
-  if (i + 6 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return -1;
-  unsigned unit = 0;
-  const char* end = s.data() + i + 6;
-  auto [stop, ec] = std::from_chars(s.data() + i + 2, end, unit, 16);
-  return ec == std::errc() && stop == end ? static_cast<long>(unit) : -1;
-}
-
-bool is_number_char(char c) {
-  return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
-}
-
-// Whether `t` is one JSON number (RFC 8259 §6) other than an integer in [INT64_MIN,
-// UINT64_MAX]: a fraction, an exponent or a huge integer. false for a malformed one, which is
-// left for the parser to refuse.
-bool inexact_number(std::string_view t) {
-  // Fast path: up to 18 digits always fit (19 without a sign); a leading 0 is malformed.
-  std::size_t sign = !t.empty() && t.front() == '-' ? 1 : 0;
-  if (t.size() - sign <= 18 + (1 - sign) &&
-      std::all_of(t.begin() + static_cast<std::ptrdiff_t>(sign), t.end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  std::size_t j = 0;
-  auto digits = [&] {
-    std::size_t from = j;
-    while (j < t.size() && is_digit(t[j]))
-      ++j;
-    return j > from;
-  };
-  if (j < t.size() && t[j] == '-') ++j;
-  if (j < t.size() && t[j] == '0') {
-    ++j;
-  } else if (!digits()) {
-    return false;
-  }
-  bool integer = true;
-  if (j < t.size() && t[j] == '.') {
-    ++j;
-    if (!digits()) return false;
-    integer = false;
-  }
-  if (j < t.size() && (t[j] == 'e' || t[j] == 'E')) {
-    ++j;
-    if (j < t.size() && (t[j] == '+' || t[j] == '-')) ++j;
-    if (!digits()) return false;
-    integer = false;
-  }
-  if (j != t.size()) return false;
-  if (!integer) return true;
-  const char* end = t.data() + t.size();
-  if (t.front() == '-') {
-    std::int64_t value = 0;
-    return std::from_chars(t.data(), end, value).ec != std::errc();
-  }
-  std::uint64_t value = 0;
-  return std::from_chars(t.data(), end, value).ec != std::errc();
-}
-
-// One pass over the answer before it is parsed:
-//  * nesting deeper than `limit` (outside strings) refuses it;
-//  * a number that is not an exact 64-bit integer (1.5, 1e400, 2^70) becomes 0.5. Every number
-//    this decoder reads is an integer (code, status, timestamps), so to it all such numbers
-//    mean the same ("not an integer": that field, hence at most its instance, is refused; in
-//    a field it ignores, nothing), and RapidJSON never converts one to a double. RapidJSON 1.1
-//    refuses the whole document for one number beyond double's range (1e400, 400 digits),
-//    even with kParseNumbersAsStringsFlag, which would also lose the string/number type.
-//  * an unpaired UTF-16 surrogate escape ("\udc80", or "\ud800" not followed by a low
-//    surrogate escape) becomes "\ufffd", which is how Go's encoding/json decodes it. RapidJSON
-//    refuses the whole document for a lone high surrogate and turns a lone low one into bytes
-//    that are not UTF-8 (ED B2 80).
-// A rewrite keeps the length (error offsets still point into the answer) and happens in a
-// copy, `rewritten`, made only when there is something to rewrite.
-common::Result<bool> prepare(std::string_view json, int limit, std::string& rewritten) {
-  auto rewrite = [&](std::size_t at, std::size_t length, std::string_view with) {
-    if (rewritten.empty()) rewritten.assign(json);
-    auto out = rewritten.begin() + static_cast<std::ptrdiff_t>(at);
-    std::fill_n(std::copy(with.begin(), with.end(), out), length - with.size(), ' ');
-  };
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (in_string) {
-      if (c == '"') {
-        in_string = false;
-      } else if (c != '\\') {
-        // plain text
-      } else if (long unit = escaped_unit(json, i); unit < 0xD800 || unit > 0xDFFF) {
-        ++i;  // the escaped character; a \u escape's hex digits are plain text
-      } else if (long low = escaped_unit(json, i + 6);
-                 unit <= 0xDBFF && low >= 0xDC00 && low <= 0xDFFF) {
-        i += 11;  // a surrogate pair
-      } else {
-        rewrite(i, 6, "\\ufffd");
-        i += 5;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) {
-        return common::Error{"JSON nested deeper than " + std::to_string(limit) + " levels"};
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    } else if (c == '-' || is_digit(c)) {
-      std::size_t end = i;
-      while (end < json.size() && is_number_char(json[end]))
-        ++end;
-      // Only where a value starts, so that a rewrite cannot make a broken answer valid.
-      char before = i == 0 ? ',' : json[i - 1];
-      bool value_start = before == ':' || before == ',' || before == '[' || before == ' ' ||
-                         before == '\n' || before == '\t' || before == '\r';
-      if (value_start && inexact_number(json.substr(i, end - i))) {
-        rewrite(i, end - i, "0.5");
-      }
-      i = end - 1;
-    }
-  }
-  return true;
-}
-
-// The parsed tree of a large answer lives in 1 MiB chunks, which malloc serves with mmap: freed,
-// they go back to the kernel instead of leaving holes in the heap between the instances
-// decoded from them (worth ~10 % of RSS at 100k instances). Small answers (polls) keep
-// RapidJSON's 64 KiB chunks.
-class TreeMemory {
- public:
-  explicit TreeMemory(std::string_view json)
-      : pool_(json.size() > (1u << 20) ? (1u << 20) : 64u << 10) {}
-  rapidjson::MemoryPoolAllocator<>* allocator() { return &pool_; }
-
- private:
-  rapidjson::MemoryPoolAllocator<> pool_;
-};
-
-common::Result<bool> parse(std::string_view json, rapidjson::Document& doc) {
-  if (json.size() > kMaxDocumentSize) {
-    return common::Error{"document of " + std::to_string(json.size()) +
-                         " bytes is larger than the limit of " + std::to_string(kMaxDocumentSize) +
-                         " bytes"};
-  }
-  if (json.empty()) return common::Error{"empty document"};
-  std::string rewritten;
-  if (auto ok = prepare(json, kMaxNesting, rewritten); !ok) return ok.error();
-  std::string_view text = rewritten.empty() ? json : rewritten;
-  // Iterative parsing: nesting depth costs heap, not stack, so "[[[[..." cannot overflow it.
-  // Go's encoding/json always writes valid UTF-8; raw bytes that are not are not a registry
-  // answer.
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(),
-                                                                                    text.size());
-  if (doc.HasParseError()) {
-    return common::Error{"invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
-                         rapidjson::GetParseError_En(doc.GetParseError())};
-  }
-  if (!doc.IsObject()) return common::Error{"the document is not a JSON object"};
-  return true;
-}
-
 // A number-valued "code" marks the standard envelope; a bare data object could only have a
 // "code" key as an appid, whose value would be an array or an object.
 bool has_envelope(const Value& doc) {
@@ -582,7 +283,7 @@ common::Result<bool> app_map(const Value& data, Decoder& decoder,
 common::Result<InstanceList> decode_app_answer(std::string_view body) {
   TreeMemory memory(body);
   rapidjson::Document doc(memory.allocator());
-  if (auto ok = parse(body, doc); !ok) return ok.error();
+  if (auto ok = parse_document(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
   if (!code) return code.error();
   if (*code != 0) return code_error(doc, *code);
@@ -598,7 +299,7 @@ common::Result<InstanceList> decode_app_answer(std::string_view body) {
 common::Result<InstanceList> decode_registry_document(std::string_view json) {
   TreeMemory memory(json);
   rapidjson::Document doc(memory.allocator());
-  if (auto ok = parse(json, doc); !ok) return ok.error();
+  if (auto ok = parse_document(json, doc); !ok) return ok.error();
   const Value* data = &doc;
   if (has_envelope(doc)) {
     auto code = envelope_code(doc);
@@ -627,7 +328,7 @@ common::Result<InstanceList> decode_fetchs(std::string_view body) {
 common::Result<PollsAnswer> decode_polls(std::string_view body) {
   TreeMemory memory(body);
   rapidjson::Document doc(memory.allocator());
-  if (auto ok = parse(body, doc); !ok) return ok.error();
+  if (auto ok = parse_document(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
   if (!code) return code.error();
   PollsAnswer answer;
@@ -656,7 +357,7 @@ common::Result<PollsAnswer> decode_polls(std::string_view body) {
 common::Result<std::vector<std::string>> decode_nodes(std::string_view body) {
   TreeMemory memory(body);
   rapidjson::Document doc(memory.allocator());
-  if (auto ok = parse(body, doc); !ok) return ok.error();
+  if (auto ok = parse_document(body, doc); !ok) return ok.error();
   auto code = envelope_code(doc);
   if (!code) return code.error();
   if (*code != 0) return code_error(doc, *code);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "registry/json_document.hpp"  // kMaxDocumentSize
 #include "registry/model.hpp"
 
 namespace discodns::registry {
@@ -44,8 +45,5 @@ common::Result<PollsAnswer> decode_polls(std::string_view body);
 // /discovery/nodes answer -> the node addresses listed ("host:port"). Its status field is not
 // a health signal (discovery-protocol.md §6.5), so it is ignored.
 common::Result<std::vector<std::string>> decode_nodes(std::string_view body);
-
-// Largest document accepted; bigger ones are refused before parsing.
-inline constexpr std::size_t kMaxDocumentSize = 64u << 20;
 
 }  // namespace discodns::registry

@@ -165,4 +165,10 @@ bool operator==(const RegistryData& a, const RegistryData& b) {
   return true;
 }
 
+std::string endpoint_url(const Endpoint& endpoint) {
+  bool v6 = endpoint.host.find(':') != std::string::npos;
+  return endpoint.scheme + "://" + (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" +
+         std::to_string(endpoint.port);
+}
+
 }  // namespace discodns::registry

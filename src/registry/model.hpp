@@ -22,6 +22,9 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
+// As discovery writes it: "grpc://10.0.0.1:9000", "grpc://[fd00::1]:9000".
+std::string endpoint_url(const Endpoint& endpoint);
+
 enum class Status : std::uint8_t { kUp = 1, kWaiting = 2 };
 
 // Metadata as (key, value) pairs sorted by key, keys unique: a flat vector rather than a map,

@@ -47,9 +47,7 @@ std::string encode_fetch_all(const RegistryData& data) {
         w.Key("addrs");
         w.StartArray();
         for (const auto& ep : inst.endpoints) {
-          bool v6 = ep.host.find(':') != std::string::npos;
-          std::string addr = ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" +
-                             std::to_string(ep.port);
+          std::string addr = endpoint_url(ep);
           w.String(addr.c_str(), static_cast<rapidjson::SizeType>(addr.size()));
         }
         w.EndArray();
