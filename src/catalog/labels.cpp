@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "common/hash.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
 
@@ -57,9 +58,7 @@ std::string hostname_label(std::string_view hostname) {
 }
 
 std::string disambiguated_label(std::string_view label, std::string_view original_hostname) {
-  std::uint32_t h = 2166136261u;  // FNV-1a 32: stable across runs and builds
-  for (unsigned char c : original_hostname)
-    h = (h ^ c) * 16777619u;
+  std::uint32_t h = common::fnv1a32(original_hostname);  // the same suffix in every version
   static const char* kHex = "0123456789abcdef";
   std::string out(label.substr(0, 56));
   out.push_back('-');

@@ -29,6 +29,7 @@
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "common/cow_shards.hpp"
+#include "common/hash.hpp"
 #include "registry/model.hpp"
 
 namespace discodns::catalog {
@@ -90,11 +91,7 @@ struct HashedName {
 struct NameHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept {
-    // FNV-1a: names are short and already lower-cased.
-    std::uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : s)
-      h = (h ^ c) * 1099511628211ull;
-    return static_cast<std::size_t>(h);
+    return static_cast<std::size_t>(common::fnv1a64(s));  // short, already lower-cased names
   }
   std::size_t operator()(const HashedName& n) const noexcept { return n.hash; }
 };

@@ -1,5 +1,7 @@
 #include "registry/model.hpp"
 
+#include "common/hash.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <string_view>
@@ -73,14 +75,8 @@ RegistryData RegistryData::from(InstanceList list, const RegistryData* previous)
 }
 
 std::size_t RegistryData::shard_of(const AppKey& key) {
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a over appid, a separator, env
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s)
-      h = (h ^ c) * 1099511628211ull;
-  };
-  mix(key.appid);
-  h = (h ^ 0xff) * 1099511628211ull;
-  mix(key.env);
+  // appid, a separator no appid contains, env.
+  std::uint64_t h = common::Fnv1a64().add(key.appid).add_byte(0xff).add(key.env).value();
   return static_cast<std::size_t>(h >> 56) % kShards;
 }
 
