@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "catalog/store.hpp"
+#include "common/heartbeat.hpp"
 #include "query/engine.hpp"
 #include "server/query_log.hpp"
 
@@ -126,6 +127,8 @@ class Worker {
       (*miss_hook_)(outcome.miss_region, message);
   }
   void set_miss_hook(const MissHook* hook) { miss_hook_ = hook; }
+  // Beats with every snapshot refresh (1 s): the systemd watchdog's proof of this thread.
+  const common::Heartbeat& heartbeat() const { return heartbeat_; }
 
   void start();
   void stop_and_join();
@@ -135,6 +138,7 @@ class Worker {
 
  private:
   void run();
+  [[noreturn]] void die(const char* what) noexcept;
   void refresh_every_second();
 
   unsigned index_;
@@ -143,6 +147,7 @@ class Worker {
   // Takes the current snapshot every second, queries or not: a worker that SO_REUSEPORT
   // hands no queries would otherwise keep an old snapshot (tens of MB) alive indefinitely.
   std::optional<boost::asio::steady_timer> refresh_timer_;
+  common::Heartbeat heartbeat_;
   std::uint32_t rotation_ = 0;
   QuerySampler sampler_;
   const MissHook* miss_hook_ = nullptr;
@@ -159,6 +164,7 @@ class WorkerPool {
 
   std::size_t size() const { return workers_.size(); }
   Worker& operator[](std::size_t i) { return *workers_[i]; }
+  const Worker& operator[](std::size_t i) const { return *workers_[i]; }
 
   // [log] query_sample: one query in `every` is logged (0 = none). Before start().
   void set_query_sample(unsigned every);
