@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/fd_limit.hpp"
 #include "server/socket_activation.hpp"
 
 namespace {
@@ -33,6 +34,7 @@ int run(const std::string& config_file, const std::string& log_level, bool dump)
     daemon::dump_zone(config, std::cout);
     return 0;
   }
+  daemon::raise_fd_limit();  // before any thread: the limit is per process
   daemon::block_stop_signals();
   daemon::Daemon d(std::move(config));
   d.start(std::move(inherited));

@@ -1,6 +1,7 @@
 // Admin HTTP (Boost.Beast) on its own thread and its own listen address: /metrics,
 // /healthz, /readyz, /debug/registry. It only reads: every handler is a callback given by the
-// daemon, run on the admin thread.
+// daemon, run on the admin thread; one that throws answers 500 (logged, counted in
+// discodns_background_errors_total{thread="admin"}) and the server goes on.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,8 @@ class HttpServer {
   HttpServer(const std::string& host, std::uint16_t port, Handlers handlers);
   ~HttpServer();
   std::uint16_t port() const;
+  // Accept errors (out of descriptors or memory) that paused accepting for 100 ms.
+  std::uint64_t accept_backoffs() const;
   void start();
   void stop();
 

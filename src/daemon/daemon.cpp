@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "catalog/dump.hpp"
+#include "common/guarded_loop.hpp"
 #include "common/log.hpp"
 #include "common/prometheus.hpp"
 #include "common/siphash.hpp"
@@ -18,6 +19,7 @@
 #include "daemon/snapshot_metrics.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
+#include "daemon/watchdog.hpp"
 #include "registry/persist.hpp"
 #include "wire/name.hpp"
 
@@ -83,15 +85,6 @@ std::filesystem::path serial_file(const config::Config& config) {
 
 }  // namespace
 
-struct Daemon::Source {
-  config::RegistrySource config;
-  std::unique_ptr<registry::FileSource> file;            // source = "file"
-  std::unique_ptr<registry::DiscoverySource> discovery;  // source = "discovery"
-  // Warm start (discovery sources with a state_file): the data last saved, and when.
-  std::shared_ptr<const RegistryData> saved;
-  std::chrono::steady_clock::time_point saved_at{};
-};
-
 Daemon::Daemon(config::Config config)
     : config_(std::move(config)),
       ttl_(catalog::TtlPolicy::from_config(config_.ttl)),
@@ -105,6 +98,7 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   if (started_) return;
   started_ = true;
   try {
+    read_test_fault();
     zone_ = load_zone(config_);
     for (std::size_t i = 0; i < zone_->apex.size() && zone_->apex[i] != 0;
          i += 1 + static_cast<unsigned char>(zone_->apex[i]))
@@ -128,6 +122,8 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       common::make_current_thread_background();
       update_loop();
     });
+    // The synchronous first reads are done: from here on a delivery runs on a source's thread.
+    if (registry_fault_armed_) registry_fault_.store(true);
     for (auto& s : sources_) {
       if (s->file) s->file->start();
       if (s->discovery) s->discovery->start();
@@ -159,16 +155,7 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   spdlog::info("{} (workers={})", line, server_->workers());
   std::cout << line << std::endl;  // tests and supervisors wait for this line
   notify_systemd("READY=1\nSTATUS=serving");
-  if (auto interval = watchdog_interval(); interval.count() > 0) {
-    // Pings at half the period, and only while the update thread takes its lock: a wedged
-    // update path stops the pings and systemd restarts us.
-    watchdog_thread_ = std::thread([this, interval] {
-      std::unique_lock lock(mutex_);
-      while (!watchdog_wake_.wait_for(lock, interval / 2, [this] { return stopping_; })) {
-        notify_systemd("WATCHDOG=1");
-      }
-    });
-  }
+  start_watchdog();
 }
 
 namespace {
@@ -309,6 +296,7 @@ void Daemon::note_miss(std::uint16_t region, std::span<const std::uint8_t> messa
 void Daemon::deliver(std::size_t source, std::shared_ptr<const RegistryData> data,
                      std::optional<registry::SourceHealth> health) {
   if (!data) return;
+  if (registry_fault_.exchange(false)) throw std::runtime_error("DISCODNS_TEST_FAULT=registry");
   {
     std::lock_guard lock(mutex_);
     if (!pending_[source].data) pending_[source].delivered = std::chrono::steady_clock::now();
@@ -424,14 +412,16 @@ constexpr int kBuildRestFactor = 4;
 constexpr std::chrono::seconds kMaxRest{1};
 
 void Daemon::update_loop() {
-  using Steady = std::chrono::steady_clock;
-  Steady::time_point rest_until{};
+  std::chrono::steady_clock::time_point rest_until{};
+  bool retry = false;  // the last build threw: build again even with nothing new
   for (;;) {
+    update_beat_.beat();
     {
       std::unique_lock lock(mutex_);
       // After a build, rest: changes arriving meanwhile are merged into the next build.
       wake_.wait_until(lock, rest_until, [this] { return stopping_; });
-      // Woken by a delivery; the timeout flushes warm-start saves that were held back.
+      // Woken by a delivery; the timeout flushes warm-start saves that were held back (and
+      // beats the heartbeat at least every second or two).
       wake_.wait_for(lock, std::chrono::seconds(1), [this] {
         if (stopping_) return true;
         if (reload_zone_ || reload_ttl_) return true;
@@ -441,29 +431,34 @@ void Daemon::update_loop() {
       });
       if (stopping_) return;
     }
-    // The snapshots the workers let go of since the last pass: freed by the reclaimer, never
-    // by a worker or on this thread.
-    auto retired = store_.take_retired();
-    reclaimer_.drop_all(retired);
     // A failed build keeps the last snapshot: the old answers beat none.
-    try {
-      if (take_pending()) {
-        auto started = Steady::now();
-        rebuild();
-        auto took = Steady::now() - started;
-        rest_until = Steady::now() + std::min<Steady::duration>(took * kBuildRestFactor, kMaxRest);
-      }
-      save_state(false);
-    } catch (const std::exception& e) {
-      spdlog::error("snapshot build failed, keeping serial {}: {}", serial_, e.what());
-    }
+    common::guarded_pass(common::BackgroundThread::kUpdate,
+                         [&] { update_pass(rest_until, retry); });
   }
+}
+
+void Daemon::update_pass(std::chrono::steady_clock::time_point& rest_until, bool& retry) {
+  using Steady = std::chrono::steady_clock;
+  // The snapshots the workers let go of since the last pass: freed by the reclaimer, never
+  // by a worker or on this thread.
+  auto retired = store_.take_retired();
+  reclaimer_.drop_all(retired);
+  if (take_pending() || retry) {
+    retry = true;
+    auto started = Steady::now();
+    rebuild();
+    retry = false;
+    auto took = Steady::now() - started;
+    rest_until = Steady::now() + std::min<Steady::duration>(took * kBuildRestFactor, kMaxRest);
+  }
+  save_state(false);
 }
 
 void Daemon::stop() {
   if (stopped_) return;
   stopped_ = true;
   notify_systemd("STOPPING=1");
+  if (watchdog_) watchdog_->stop();  // first: what it watches is about to stop moving
   if (server_) {
     server_->stop();
     spdlog::info("servers stopped");
@@ -478,9 +473,7 @@ void Daemon::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  watchdog_wake_.notify_all();
   if (update_thread_.joinable()) update_thread_.join();
-  if (watchdog_thread_.joinable()) watchdog_thread_.join();
   try {
     take_pending();
     if (state_) {
@@ -497,7 +490,10 @@ void Daemon::start_admin() {
   admin::Handlers handlers;
   handlers.metrics = [this] { return metrics_text(); };
   handlers.ready = [this](std::string& why) { return ready(why); };
-  handlers.registry_view = [this] { return registry_view(); };
+  handlers.registry_view = [this] {
+    if (admin_fault_) throw std::runtime_error("DISCODNS_TEST_FAULT=admin");
+    return registry_view();
+  };
   admin_ = std::make_unique<admin::HttpServer>(config_.admin.listen->host,
                                                config_.admin.listen->port, std::move(handlers));
   admin_->start();
@@ -566,6 +562,7 @@ std::string Daemon::metrics_text() const {
   if (snapshot) {
     write_snapshot_metrics(m, *snapshot, now);
   }
+  health_metrics(m);
   m.counter("discodns_reloads_total", "SIGHUP reloads.", static_cast<double>(reloads_ok_.load()),
             {{"outcome", "applied"}});
   m.counter("discodns_reloads_total", "", static_cast<double>(reloads_failed_.load()),

@@ -4,6 +4,8 @@
 //   - one thread per file source (registry::FileSource polls its file),
 //   - the registry-update thread: the only writer of the snapshot store. Sources hand it their
 //     data; it keeps the newest data per region, rebuilds and publishes a Snapshot.
+//   - under systemd with WatchdogSec, the watchdog thread (daemon/watchdog.hpp).
+// Every background loop runs its passes inside common::guarded_pass (log, count, go on).
 // The caller (main) blocks the stop signals first, then start(), wait_for_stop_signal(), stop().
 #pragma once
 
@@ -27,6 +29,8 @@
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "common/histogram.hpp"
+#include "common/heartbeat.hpp"
+#include "common/prometheus.hpp"
 #include "config/config.hpp"
 #include "daemon/reclaimer.hpp"
 #include "registry/discovery_source.hpp"
@@ -38,6 +42,7 @@
 namespace discodns::daemon {
 
 class StateWriter;
+class Watchdog;
 
 class Daemon {
  public:
@@ -70,7 +75,14 @@ class Daemon {
   const catalog::SnapshotStore& store() const { return store_; }
 
  private:
-  struct Source;
+  struct Source {
+    config::RegistrySource config;
+    std::unique_ptr<registry::FileSource> file;            // source = "file"
+    std::unique_ptr<registry::DiscoverySource> discovery;  // source = "discovery"
+    // Warm start (discovery sources with a state_file): the data last saved, and when.
+    std::shared_ptr<const registry::RegistryData> saved;
+    std::chrono::steady_clock::time_point saved_at{};
+  };
 
   // What a source handed over, waiting for the update thread.
   struct Pending {
@@ -85,6 +97,10 @@ class Daemon {
   void save_state(bool force);
   void note_miss(std::uint16_t region, std::span<const std::uint8_t> message) noexcept;
   void start_admin();
+  // daemon_health.cpp: the watchdog over every loop's heartbeat; the robustness figures.
+  void start_watchdog();
+  void read_test_fault();
+  void health_metrics(common::PrometheusText& m) const;
   std::string metrics_text() const;
   bool ready(std::string& why) const;
   std::string registry_view() const;
@@ -93,6 +109,7 @@ class Daemon {
   bool take_pending();
   void rebuild();
   void update_loop();
+  void update_pass(std::chrono::steady_clock::time_point& rest_until, bool& retry);
 
   config::Config config_;
   common::SystemClock clock_;
@@ -130,8 +147,13 @@ class Daemon {
   // Set by reload(), applied by the update thread (guarded by mutex_).
   std::shared_ptr<const catalog::StaticZone> reload_zone_;
   std::optional<catalog::TtlPolicy> reload_ttl_;
-  std::condition_variable watchdog_wake_;  // with mutex_: only stop() wakes it
-  std::thread watchdog_thread_;
+  common::Heartbeat update_beat_;  // once per update-loop pass, for the watchdog
+  std::unique_ptr<Watchdog> watchdog_;
+  // Test-only (DISCODNS_TEST_FAULT, daemon_health.cpp): the next delivery from a source's
+  // thread throws once; /debug/registry throws.
+  std::atomic<bool> registry_fault_{false};
+  bool registry_fault_armed_ = false;
+  bool admin_fault_ = false;
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/guarded_loop.hpp"
 #include "common/thread_priority.hpp"
 
 namespace discodns::daemon {
@@ -56,15 +57,17 @@ void Reclaimer::run() {
     std::swap(batch, dropped_);
     const bool last = stopping_;
     lock.unlock();
-    trim_due |= !batch.empty();
-    batch.clear();  // the frees, outside the lock: drop() never waits for them
-    // What was freed goes back to the kernel, at most once a second (malloc_trim walks the
-    // whole heap: tens of milliseconds at 100k instances).
-    if (trim_due && Steady::now() >= next_trim) {
-      ::malloc_trim(0);
-      next_trim = Steady::now() + std::chrono::seconds(1);
-      trim_due = false;
-    }
+    common::guarded_pass(common::BackgroundThread::kReclaimer, [&] {
+      trim_due |= !batch.empty();
+      batch.clear();  // the frees, outside the lock: drop() never waits for them
+      // What was freed goes back to the kernel, at most once a second (malloc_trim walks the
+      // whole heap: tens of milliseconds at 100k instances).
+      if (trim_due && Steady::now() >= next_trim) {
+        ::malloc_trim(0);
+        next_trim = Steady::now() + std::chrono::seconds(1);
+        trim_due = false;
+      }
+    });
     lock.lock();
     if (last && dropped_.empty()) return;
   }

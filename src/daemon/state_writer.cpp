@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "common/guarded_loop.hpp"
 #include "common/thread_priority.hpp"
 #include "registry/persist.hpp"
 
@@ -80,14 +81,18 @@ void StateWriter::run() {
     auto serial = std::exchange(serial_due_, std::nullopt);
     bool last = stopping_;
     lock.unlock();
-    if (serial) write_serial(*serial);
-    for (const auto& [file, data] : saves) {
-      auto result = registry::save_registry(file, *data);
-      if (!result)
-        spdlog::warn("cannot save the warm-start file: {}", result.error().text);
-      else
-        spdlog::debug("saved {} instances to {}", data->instances(), file.string());
-    }
+    // An exception (out of memory, a filesystem error) loses this round of writes only; the
+    // daemon hands over newer data soon.
+    common::guarded_pass(common::BackgroundThread::kState, [&] {
+      if (serial) write_serial(*serial);
+      for (const auto& [file, data] : saves) {
+        auto result = registry::save_registry(file, *data);
+        if (!result)
+          spdlog::warn("cannot save the warm-start file: {}", result.error().text);
+        else
+          spdlog::debug("saved {} instances to {}", data->instances(), file.string());
+      }
+    });
     lock.lock();
     if (last && saves_.empty() && !serial_due_) return;
   }

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "common/guarded_loop.hpp"
 #include "common/thread_priority.hpp"
 #include "registry/http_client.hpp"
 
@@ -88,36 +89,44 @@ void DiscoverySource::seed(std::shared_ptr<const RegistryData> data, common::Nan
 void DiscoverySource::run() {
   Steady::time_point next_publish{};
   while (!stopping_.load()) {
-    Steady::time_point now = Steady::now();
-    misses_.drain([&](std::string_view name) { client_.want(miss_candidates(name), now); });
-    milliseconds wait = kLoopTick;
-    if (client_.has_changes())
-      wait = std::clamp(std::chrono::ceil<milliseconds>(next_publish - now), milliseconds(0),
-                        kLoopTick);
-    client_.step(now, wait);
-    now = Steady::now();
-    const SourceHealth& health = client_.health(now);
-    std::shared_ptr<const RegistryData> data;
-    if (client_.has_changes() && now >= next_publish) {
-      data = client_.take_changed();
-      next_publish = now + kPublishInterval;
-    }
-    {
-      std::lock_guard lock(health_mutex_);
-      health_ = health;
-    }
-    if (data || (health.has_data && health.stale != delivered_stale_))
-      deliver(data ? data : delivered_, health);
+    heartbeat_.beat();
+    // An exception (a bug in decoding, the sink, out of memory) costs this pass, not the
+    // process: the client's state stays as the last complete step left it.
+    common::guarded_pass(common::BackgroundThread::kRegistry, [&] { pass(next_publish); });
   }
   client_.stop();
+}
+
+void DiscoverySource::pass(Steady::time_point& next_publish) {
+  Steady::time_point now = Steady::now();
+  misses_.drain([&](std::string_view name) { client_.want(miss_candidates(name), now); });
+  milliseconds wait = kLoopTick;
+  if (client_.has_changes())
+    wait =
+        std::clamp(std::chrono::ceil<milliseconds>(next_publish - now), milliseconds(0), kLoopTick);
+  client_.step(now, wait);
+  now = Steady::now();
+  const SourceHealth& health = client_.health(now);
+  if (client_.has_changes() && now >= next_publish) {
+    undelivered_ = client_.take_changed();
+    next_publish = now + kPublishInterval;
+  }
+  {
+    std::lock_guard lock(health_mutex_);
+    health_ = health;
+  }
+  if (undelivered_ || (health.has_data && health.stale != delivered_stale_))
+    deliver(undelivered_ ? undelivered_ : delivered_, health);
 }
 
 void DiscoverySource::deliver(std::shared_ptr<const RegistryData> data,
                               const SourceHealth& health) {
   if (!data) return;
-  delivered_ = data;
+  sink_(data, health);
+  // Only once the sink took it: a sink that threw gets the same data again next pass.
+  delivered_ = std::move(data);
   delivered_stale_ = health.stale;
-  sink_(std::move(data), health);
+  undelivered_.reset();
 }
 
 void DiscoverySource::start() {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/clock.hpp"
+#include "common/heartbeat.hpp"
 #include "config/config.hpp"
 #include "registry/discovery_client.hpp"
 #include "registry/model.hpp"
@@ -77,9 +78,12 @@ class DiscoverySource {
   SourceHealth health() const;
   // Query threads: a name below this source's region that no app answers. Never blocks.
   void note_miss(std::string_view wire_prefix) noexcept { misses_.try_push(wire_prefix); }
+  // Beats once per pass of the source's loop (every 100 ms or so, long polls or not).
+  const common::Heartbeat& heartbeat() const { return heartbeat_; }
 
  private:
   void run();
+  void pass(std::chrono::steady_clock::time_point& next_publish);
   void deliver(std::shared_ptr<const RegistryData> data, const SourceHealth& health);
 
   std::unique_ptr<Transport> transport_;
@@ -91,7 +95,10 @@ class DiscoverySource {
   mutable std::mutex health_mutex_;
   SourceHealth health_;  // a copy for readers on other threads
   std::shared_ptr<const RegistryData> delivered_;
+  // Taken from the client but not yet accepted by the sink (it threw): delivered next pass.
+  std::shared_ptr<const RegistryData> undelivered_;
   bool delivered_stale_ = true;
+  common::Heartbeat heartbeat_;
 };
 
 }  // namespace discodns::registry

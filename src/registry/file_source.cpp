@@ -11,6 +11,7 @@
 #include <ctime>
 #include <string_view>
 
+#include "common/guarded_loop.hpp"
 #include "common/thread_priority.hpp"
 #include "registry/decode.hpp"
 
@@ -133,7 +134,12 @@ common::Result<bool> FileSource::check_now() {
   // Apps that did not change keep the previous copy, so the snapshot rebuilds only the others.
   previous_ = std::make_shared<const RegistryData>(
       RegistryData::from(std::move(decoded.value()), previous_.get()));
-  sink_(previous_);
+  try {
+    sink_(previous_);
+  } catch (...) {
+    seen_ = Stamp{};  // not delivered: the next check reads the file again
+    throw;
+  }
   return true;
 }
 
@@ -147,7 +153,9 @@ void FileSource::start() {
     std::unique_lock lock(thread_mutex_);
     do {
       lock.unlock();
-      check_now();  // failures are logged inside, once per file state
+      heartbeat_.beat();
+      // Failures are logged inside, once per file state; an exception costs this check only.
+      common::guarded_pass(common::BackgroundThread::kFile, [this] { check_now(); });
       lock.lock();
     } while (!wake_.wait_for(lock, interval_, [this] { return stopping_; }));
   });

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "common/heartbeat.hpp"
 #include "common/result.hpp"
 #include "registry/model.hpp"
 
@@ -36,6 +37,8 @@ class FileSource {
   // A background thread calling check_now at once and then every check_interval until stop().
   void start();
   void stop();
+  // Beats once per check of the background thread.
+  const common::Heartbeat& heartbeat() const { return heartbeat_; }
 
  private:
   // What stat says about the file; equal stamps mean "probably the same content".
@@ -68,6 +71,7 @@ class FileSource {
   std::mutex thread_mutex_;  // guards stopping_ for the wait
   std::condition_variable wake_;
   bool stopping_ = false;
+  common::Heartbeat heartbeat_;
   std::thread thread_;
 };
 

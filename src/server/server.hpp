@@ -61,6 +61,8 @@ class Server {
   std::vector<std::uint64_t> queries_per_worker() const { return pool_.queries_per_worker(); }
   unsigned tcp_open_connections() const { return tcp_.open_connections(); }
   std::uint64_t tcp_rejected_connections() const { return tcp_.rejected_connections(); }
+  std::uint64_t tcp_accept_backoffs() const { return tcp_.accept_backoffs(); }
+  const common::Heartbeat& worker_heartbeat(std::size_t i) const { return pool_[i].heartbeat(); }
 
  private:
   void bind(const config::ListenAddress& listen);

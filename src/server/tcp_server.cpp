@@ -39,6 +39,7 @@ struct TcpServer::Shared {
   TcpOptions options;
   std::atomic<unsigned> open{0};
   std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> backoffs{0};
 };
 
 class TcpServer::Session : public std::enable_shared_from_this<Session> {
@@ -263,14 +264,20 @@ class TcpServer::Listener {
   void on_accept(const error_code& ec, tcp::socket socket, Worker& target) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      // Out of descriptors and the like: back off briefly instead of spinning.
-      spdlog::warn("tcp accept: {}", ec.message());
+      // Out of descriptors (EMFILE, ENFILE), of buffers or memory (ENOBUFS, ENOMEM) and the
+      // like: the connection stays queued, so accepting again at once would spin. Back off
+      // briefly; one warning per run of failures.
+      shared_->backoffs.fetch_add(1, std::memory_order_relaxed);
+      if (!backing_off_)
+        spdlog::warn("tcp accept: {}; pausing accepts 100 ms at a time", ec.message());
+      backing_off_ = true;
       retry_.expires_after(kAcceptRetry);
       retry_.async_wait([this](const error_code& e) {
         if (!e) accept();
       });
       return;
     }
+    backing_off_ = false;
     if (shared_->open.load(std::memory_order_relaxed) >= shared_->options.max_connections) {
       error_code ignored;
       socket.close(ignored);
@@ -291,6 +298,7 @@ class TcpServer::Listener {
   std::shared_ptr<Shared> shared_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
+  bool backing_off_ = false;
   std::size_t next_ = 0;
 };
 
@@ -335,6 +343,10 @@ void TcpServer::close() {
 
 unsigned TcpServer::open_connections() const {
   return shared_->open.load(std::memory_order_relaxed);
+}
+
+std::uint64_t TcpServer::accept_backoffs() const {
+  return shared_->backoffs.load(std::memory_order_relaxed);
 }
 
 std::uint64_t TcpServer::rejected_connections() const {

@@ -48,6 +48,8 @@ class TcpServer {
   const std::vector<boost::asio::ip::tcp::endpoint>& endpoints() const { return endpoints_; }
   unsigned open_connections() const;
   std::uint64_t rejected_connections() const;
+  // Accept errors (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...) that paused accepting for 100 ms.
+  std::uint64_t accept_backoffs() const;
 
   struct Shared;
   class Listener;

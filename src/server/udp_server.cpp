@@ -93,6 +93,12 @@ class UdpServer::Socket {
   void on_readable(const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
     if (ec) spdlog::warn("udp {}: wait: {}", worker_.index(), ec.message());
+    // Re-armed on every way out, even one no catch below sees: a socket left unwaited is
+    // never read again while SO_REUSEPORT keeps sending it a share of the clients.
+    struct Rearm {
+      Socket* socket;
+      ~Rearm() { socket->wait(); }
+    } rearm{this};
     // One catch boundary per batch: whatever happens, the socket keeps being served.
     try {
       for (int round = 0; round < kMaxRoundsPerWake; ++round) {
@@ -105,7 +111,6 @@ class UdpServer::Socket {
       bump(worker_.counters().errors);
       spdlog::error("udp {}: batch: {}", worker_.index(), e.what());
     }
-    wait();
   }
 
   int receive() {

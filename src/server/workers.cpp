@@ -1,6 +1,7 @@
 #include "server/workers.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -84,16 +85,26 @@ void Worker::start() {
 }
 
 void Worker::run() {
-  // A handler that throws must not take the worker down: log, count, keep serving.
-  for (;;) {
-    try {
-      io_->run();
-      return;
-    } catch (const std::exception& e) {
-      bump(counters_.errors);
-      spdlog::error("worker {}: {}", index_, e.what());
-    }
+  // Every UDP batch and TCP session step has its own catch boundary; an exception that still
+  // gets here left this worker's sockets in an unknown state (a socket no longer read while
+  // SO_REUSEPORT keeps sending it a share of the clients). Resuming would half-serve: stop
+  // the process instead, loudly, and let systemd (Restart=on-failure) start a whole one.
+  try {
+    io_->run();
+  } catch (const std::exception& e) {
+    die(e.what());
+  } catch (...) {
+    die("an exception of unknown type");
   }
+}
+
+void Worker::die(const char* what) noexcept {
+  try {
+    spdlog::critical("worker {}: uncaught exception in the query loop, aborting: {}", index_, what);
+    spdlog::default_logger()->flush();
+  } catch (...) {
+  }
+  std::abort();
 }
 
 void Worker::refresh_every_second() {
@@ -101,6 +112,7 @@ void Worker::refresh_every_second() {
   refresh_timer_->async_wait([this](const boost::system::error_code& error) {
     if (error) return;  // cancelled: the worker is stopping
     (void)reader_.get();
+    heartbeat_.beat();
     refresh_every_second();
   });
 }

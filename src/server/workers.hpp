@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "catalog/store.hpp"
+#include "common/heartbeat.hpp"
 #include "query/engine.hpp"
 #include "server/query_log.hpp"
 
@@ -136,6 +137,8 @@ class Worker {
       (*miss_hook_)(outcome.miss_region, message);
   }
   void set_miss_hook(const MissHook* hook) { miss_hook_ = hook; }
+  // Beats with every snapshot refresh (1 s): the systemd watchdog's proof of this thread.
+  const common::Heartbeat& heartbeat() const { return heartbeat_; }
 
   void start();
   void stop_and_join();
@@ -145,6 +148,7 @@ class Worker {
 
  private:
   void run();
+  [[noreturn]] void die(const char* what) noexcept;
   void refresh_every_second();
 
   unsigned index_;
@@ -153,6 +157,7 @@ class Worker {
   // Takes the current snapshot every second, queries or not: a worker that SO_REUSEPORT
   // hands no queries would otherwise keep an old snapshot (tens of MB) alive indefinitely.
   std::optional<boost::asio::steady_timer> refresh_timer_;
+  common::Heartbeat heartbeat_;
   std::uint32_t rotation_ = 0;
   QuerySampler sampler_;
   QueryLog* query_log_ = nullptr;
@@ -170,6 +175,7 @@ class WorkerPool {
 
   std::size_t size() const { return workers_.size(); }
   Worker& operator[](std::size_t i) { return *workers_[i]; }
+  const Worker& operator[](std::size_t i) const { return *workers_[i]; }
 
   // [log] query_sample: one query in `every` is logged (0 = none). Before start().
   void set_query_sample(unsigned every);

@@ -383,7 +383,7 @@ def reset(h):
 # The real discodns.
 
 class Discodns:
-    def __init__(self, workdir, registry_port, reconcile="1s"):
+    def __init__(self, workdir, registry_port, reconcile="1s", env=None):
         self.admin_port = discodns_process.free_port()
         self.config = os.path.join(workdir, "discodns.toml")
         discodns_process.write_discovery_config(
@@ -392,7 +392,9 @@ class Discodns:
         self.log_path = os.path.join(workdir, "discodns.log")
         self.log = open(self.log_path, "w")
         try:
-            self.proc, self.port = discodns_process.start(BINARY, self.config, stderr=self.log)
+            self.proc, self.port = discodns_process.start(
+                BINARY, self.config, stderr=self.log,
+                env=dict(os.environ, **env) if env else None)
         except RuntimeError as e:
             raise RuntimeError(f"{e}; see {self.log_path}") from None
 
@@ -501,6 +503,7 @@ class HostileCase(unittest.TestCase):
     """One hostile registry and one discodns per test."""
 
     reconcile = "1s"
+    env = None  # more environment variables for discodns
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="discodns-hostile-")
@@ -510,7 +513,7 @@ class HostileCase(unittest.TestCase):
         self.set_generation()
         self.dns = None
         try:
-            self.dns = Discodns(self.dir, self.registry.port, self.reconcile)
+            self.dns = Discodns(self.dir, self.registry.port, self.reconcile, self.env)
             self.dns.wait_for(lambda r: r == ("NOERROR", [self.current_ip]), 15,
                               what="first data")
         except BaseException:  # tearDown does not run when setUp fails
@@ -605,6 +608,22 @@ class HostileCase(unittest.TestCase):
 
     def services(self):
         return json.loads(self.dns.admin("/debug/registry"))["services"]
+
+
+class RegistryThreadFault(HostileCase):
+    """Issue 13: an exception on the discovery source's thread (DISCODNS_TEST_FAULT=registry:
+    its first delivery throws) is logged and counted, the data it carried is delivered on the
+    next pass (setUp waits for it), and later changes still reach DNS."""
+    env = {"DISCODNS_TEST_FAULT": "registry"}
+
+    def test_the_registry_loop_survives_an_exception(self):
+        key = ("discodns_background_errors_total", frozenset({("thread", "registry")}))
+        self.assertEqual(self.dns.metrics()[key], 1)
+        self.assertIn("registry thread: uncaught exception", self.dns.log_tail(200))
+        new_ip = self.set_generation()
+        self.dns.wait_for(lambda r: r == ("NOERROR", [new_ip]), 15, what="a later change")
+        self.assertEqual(self.dns.admin("/healthz"), "ok\n")
+        self.assertEqual(self.dns.metrics()[key], 1)
 
 
 class RefusedAnswers(HostileCase):

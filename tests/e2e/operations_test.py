@@ -2,7 +2,8 @@
 """Running discodns as a service: sd_notify (READY/RELOADING/STOPPING), SIGHUP reload (a good
 zone change applied, a bad config refused with the old one still serving), and the admin
 HTTP endpoints (/metrics parsed by the Prometheus client library's parser, /healthz,
-/readyz, /debug/registry).
+/readyz, /debug/registry), the systemd watchdog, and a process that never half-dies (injected
+faults in the admin and registry threads, accept back-off out of descriptors).
 
 usage: operations_test.py DISCODNS_BINARY SOURCE_DIR
 """
@@ -36,6 +37,7 @@ class Base(unittest.TestCase):
     EXTRA = ""
     SERVER_EXTRA = ""  # more [server] keys
     LAUNCHER = ()
+    ENV = {}  # more environment variables for discodns
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="discodns-ops-")
@@ -49,7 +51,7 @@ class Base(unittest.TestCase):
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
         self.notify.settimeout(10)
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, **self.ENV)
         self.proc, port = discodns_process.start(BINARY, self.config, env=env,
                                                  launcher=self.LAUNCHER)
         self.port = str(port)
@@ -98,6 +100,13 @@ listen = "127.0.0.1:{self.admin_port}"
     def dig(self, *args):
         return subprocess.run(["dig", "@127.0.0.1", "-p", self.port, "+tries=1", "+time=2", *args],
                               capture_output=True, text=True, timeout=10).stdout
+
+    def metric(self, pattern):
+        """The value of the first /metrics line matching `pattern` (a regex before the value)."""
+        _, text = self.get("/metrics")
+        m = re.search("^" + pattern + r" (\S+)$", text, re.M)
+        self.assertIsNotNone(m, f"no {pattern} in /metrics")
+        return float(m.group(1))
 
     def get(self, path):
         try:
@@ -338,6 +347,115 @@ class RateLimit(Base):
         _, metrics = self.get("/metrics")
         self.assertRegex(metrics, r'discodns_rrl_total\{action="slipped"\} [1-9]')
         self.assertRegex(metrics, r'discodns_rrl_total\{action="dropped"\} [1-9]')
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class AdminFault(Base):
+    """Issue 13: an admin handler that throws answers 500 (logged, counted); the admin server,
+    /healthz and DNS go on. DISCODNS_TEST_FAULT=admin makes /debug/registry throw."""
+    ENV = {"DISCODNS_TEST_FAULT": "admin"}
+
+    def test_a_throwing_handler_answers_500_and_nothing_else_stops(self):
+        self.notifications("READY=1")
+        for _ in range(2):
+            status, body = self.get("/debug/registry")
+            self.assertEqual((status, body), (500, "internal error (logged)\n"))
+        self.assertEqual(self.get("/healthz"), (200, "ok\n"))
+        self.assertIn("10.0.0.11", self.dig("+short", "A", "goim.comet.dev.gd.china.example.com"))
+        self.assertEqual(self.metric(r'discodns_background_errors_total\{thread="admin"\}'), 2)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        self.assertIn("admin thread: uncaught exception", self.proc.stderr.read())
+
+
+class RegistryFault(Base):
+    """Issue 13: an exception on a registry source's thread (DISCODNS_TEST_FAULT=registry: its
+    first delivery after start throws) is logged and counted; DNS keeps answering, and the
+    data that delivery carried still arrives."""
+    ENV = {"DISCODNS_TEST_FAULT": "registry"}
+
+    def test_the_thread_survives_and_the_change_is_delivered_again(self):
+        self.notifications("READY=1")
+        name = "goim.comet.dev.gd.china.example.com"
+        now = time.time_ns()
+        doc = discodns_process.fetch_all_document([
+            discodns_process.instance("goim.comet", "comet-1", ["grpc://10.0.0.11:3109"], now),
+            discodns_process.instance("goim.comet", "comet-2", ["grpc://10.0.0.12:3109"], now)])
+        tmp = os.path.join(self.dir, "registry.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(doc, f)
+        os.replace(tmp, os.path.join(self.dir, "registry.json"))
+        deadline = time.time() + 15
+        while "10.0.0.12" not in self.dig("+short", "A", name):
+            self.assertIsNone(self.proc.poll(), "discodns died")
+            self.assertLess(time.time(), deadline, "the change never arrived")
+            self.assertIn("10.0.0.11", self.dig("+short", "A", name))
+            time.sleep(0.2)
+        self.assertEqual(self.get("/healthz"), (200, "ok\n"))
+        self.assertEqual(self.metric(r'discodns_background_errors_total\{thread="file"\}'), 1)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+        self.assertIn("file thread: uncaught exception", self.proc.stderr.read())
+
+
+class AcceptBackoff(Base):
+    """Issue 13: out of descriptors (prlimit 64), the admin and DNS TCP accept loops pause
+    instead of spinning a core on EMFILE, and serve again once connections close."""
+    LAUNCHER = ("prlimit", "--nofile=64:64")
+
+    @staticmethod
+    def cpu_seconds(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def test_emfile_pauses_accepts_and_recovers(self):
+        if shutil.which("prlimit") is None:
+            self.skipTest("prlimit (util-linux) is not installed")
+        self.notifications("READY=1")
+        held = []
+        for port in (self.admin_port, int(self.port)):
+            for _ in range(100):
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(0.5)  # descriptors run out; every later accept fails with EMFILE
+        before = self.cpu_seconds(self.proc.pid)
+        time.sleep(2)
+        used = self.cpu_seconds(self.proc.pid) - before
+        self.assertLess(used, 0.5, "an accept loop spins on EMFILE")
+        for s in held:
+            s.close()
+        name = "goim.comet.dev.gd.china.example.com"
+        deadline = time.time() + 10
+        while "10.0.0.11" not in self.dig("+short", "+tcp", "A", name):
+            self.assertLess(time.time(), deadline, "DNS over TCP did not recover")
+            time.sleep(0.2)
+        self.assertEqual(self.get("/healthz"), (200, "ok\n"))
+        self.assertGreater(self.metric(r'discodns_accept_backoffs_total\{listener="admin"\}'), 0)
+        self.assertGreater(self.metric(r'discodns_accept_backoffs_total\{listener="dns"\}'), 0)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class Watchdog(Base):
+    """With WatchdogSec (WATCHDOG_USEC), WATCHDOG=1 keeps coming while every loop (update, the
+    query worker, the file source) progresses."""
+    ENV = {"WATCHDOG_USEC": "1000000"}
+
+    def test_pings_while_every_loop_progresses(self):
+        self.notifications("READY=1")
+        # Longer than every allowance but the registry's, so a loop whose heartbeat is not
+        # wired (a worker: 5 s) would show.
+        deadline = time.time() + 6.5
+        pings = 0
+        while time.time() < deadline:
+            try:
+                if "WATCHDOG=1" in self.notify.recv(4096).decode():
+                    pings += 1
+            except socket.timeout:
+                break
+        self.assertGreaterEqual(pings, 10)  # every 0.5 s
+        self.assertEqual(self.metric("discodns_watchdog_withheld_total"), 0)
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
 

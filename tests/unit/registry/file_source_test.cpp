@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "common/guarded_loop.hpp"
 #include "registry/decode.hpp"
 
 namespace discodns::registry {
@@ -201,6 +202,37 @@ TEST_F(FileSourceTest, DestructorStopsTheThread) {
       ::usleep(10000);
   }
   EXPECT_EQ(deliveries.load(), 1);
+}
+
+}  // namespace
+}  // namespace discodns::registry
+
+namespace discodns::registry {
+namespace {
+
+// Issue 13: an exception on the background thread (here the sink's) is caught, counted and
+// survived, and the data it cost is read and delivered again.
+TEST_F(FileSourceTest, ASinkThatThrowsDoesNotEndTheThreadAndTheDataComesAgain) {
+  write(path_, doc("one"));
+  std::atomic<int> calls{0};
+  auto inner = sink();
+  auto errors_before = common::background_errors(common::BackgroundThread::kFile);
+  FileSource source(path_, std::chrono::milliseconds(20),
+                    [&](std::shared_ptr<const RegistryData> d) {
+                      if (calls.fetch_add(1) == 0)
+                        throw std::runtime_error("test: the sink failed");
+                      inner(std::move(d));
+                    });
+  source.start();
+  for (int i = 0; i < 500 && seen().empty(); ++i)
+    ::usleep(10000);
+  EXPECT_EQ(seen(), (std::vector<std::string>{"one"}));
+  EXPECT_EQ(common::background_errors(common::BackgroundThread::kFile), errors_before + 1);
+  write(path_, doc("two"));
+  for (int i = 0; i < 500 && seen().size() < 2; ++i)
+    ::usleep(10000);
+  EXPECT_EQ(seen(), (std::vector<std::string>{"one", "two"}));
+  EXPECT_GT(source.heartbeat().count(), 2u);
 }
 
 }  // namespace
