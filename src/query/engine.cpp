@@ -4,9 +4,8 @@
 #include "query/engine.hpp"
 
 #include <algorithm>
-#include <cstring>
 
-#include "common/siphash.hpp"
+#include "query/opt.hpp"
 #include "wire/bytes.hpp"
 #include "wire/message.hpp"
 #include "wire/name.hpp"
@@ -22,8 +21,7 @@ using catalog::Snapshot;
 namespace type = wire::type;
 namespace rcode = wire::rcode;
 
-constexpr std::size_t kMaxTargets = 64;          // SRV/NS targets whose addresses we try to add
-constexpr std::size_t kServerCookieLength = 16;  // RFC 9018: version, reserved, time, hash
+constexpr std::size_t kMaxTargets = 64;  // SRV/NS targets whose addresses we try to add
 
 // An additional-section candidate: a node whose A/AAAA follow, and where its name already
 // sits in the packet (so its owner is one compression pointer), or 0 to write it in full.
@@ -67,13 +65,6 @@ class Responder {
         asked, std::max<std::size_t>(limits_.our_payload_size, wire::kMinUdpPayload));
   }
 
-  std::size_t opt_size() const {
-    std::size_t size = 11;
-    if (q_.cookie_length >= 8) size += 4 + 8 + kServerCookieLength;
-    if (ctx_.transport == Transport::kTcp && q_.tcp_keepalive) size += 4 + 2;
-    return size;
-  }
-
   // Header with QR set, the query's ID, opcode, RD and CD; counts filled in at the end.
   void write_header_and_question(bool with_question) {
     std::uint16_t flags =
@@ -96,20 +87,20 @@ class Responder {
 
   Outcome answer() {
     with_opt_ = q_.has_opt;
-    if (with_opt_) w_.reserve_tail(opt_size());
+    if (with_opt_) w_.reserve_tail(opt_size(q_, ctx_));
     write_header_and_question(true);
     if (w_.failed()) return {};  // cannot happen: a parsed question fits in 512
     std::uint8_t code = resolve();
     if (with_opt_) {
-      w_.release_tail(opt_size());
+      w_.release_tail(opt_size(q_, ctx_));
       write_opt(code);
     }
     return finish(code);
   }
 
   std::uint8_t resolve() {
-    if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     std::string_view qname(q_.qname_lower.data(), q_.qname_length);
+    if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
     if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
     if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
@@ -282,45 +273,12 @@ class Responder {
   }
 
   void write_opt(std::uint8_t code) {
-    w_.u8(0);  // root owner
-    w_.u16(type::kOpt);
-    w_.u16(std::max<std::uint16_t>(limits_.our_payload_size, wire::kMinUdpPayload));
-    std::uint32_t ttl = static_cast<std::uint32_t>(code >> 4) << 24;  // extended rcode
-    if (q_.dnssec_ok) ttl |= 0x8000;  // RFC 3225: DO is copied into the response
-    w_.u32(ttl);
-    auto rdlength_at = w_.size();
-    w_.u16(0);
-    if (q_.cookie_length >= 8) write_cookie();
-    if (ctx_.transport == Transport::kTcp && q_.tcp_keepalive) {
-      w_.u16(wire::edns::kOptionTcpKeepalive);
-      w_.u16(2);
-      w_.u16(limits_.tcp_idle_timeout_100ms);
-    }
-    if (!w_.failed()) {
-      wire::put_u16(w_.data() + rdlength_at,
-                    static_cast<std::uint16_t>(w_.size() - rdlength_at - 2));
+    auto mark = w_.mark();
+    if (query::write_opt(w_, code, q_, limits_, ctx_, now_)) {
       ++arcount_;
+    } else {
+      w_.rollback(mark);  // cannot happen (the room was reserved), but never half an OPT
     }
-  }
-
-  // RFC 7873 + RFC 9018 server cookie: version 1, 3 reserved octets, a 32-bit timestamp and
-  // SipHash-2-4(client cookie | version | reserved | timestamp | client address).
-  void write_cookie() {
-    std::uint8_t input[8 + 8 + 16];
-    std::memcpy(input, q_.cookie.data(), 8);
-    std::uint8_t* server = input + 8;
-    server[0] = 1;
-    server[1] = server[2] = server[3] = 0;
-    wire::put_u32(server + 4, static_cast<std::uint32_t>(now_ / common::kNanosPerSecond));
-    std::size_t address = std::min<std::size_t>(ctx_.client_address.size(), 16);
-    if (address != 0) std::memcpy(input + 16, ctx_.client_address.data(), address);
-    std::uint64_t hash = common::siphash24(limits_.cookie_secret,
-                                           std::span<const std::uint8_t>(input, 16 + address));
-    w_.u16(wire::edns::kOptionCookie);
-    w_.u16(8 + kServerCookieLength);
-    w_.bytes(input, 16);
-    for (int i = 7; i >= 0; --i)
-      w_.u8(static_cast<std::uint8_t>(hash >> (i * 8)));
   }
 
   void set_flag(std::uint16_t f) { flags_extra_ |= f; }
