@@ -48,9 +48,12 @@ class Responder {
     if (status == wire::ParseStatus::kDrop) return {};
     outcome_.qtype = q_.qtype;
     w_ = wire::Writer(out_, response_limit());
-    if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, /*with_opt=*/false);
+    // has_opt is false when the OPT itself was the problem (parse_query, RFC 6891 §7).
+    if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, q_.has_opt);
     if (status == wire::ParseStatus::kNotImp) return error(rcode::kNotImp, q_.has_opt);
     if (status == wire::ParseStatus::kBadVers) return error(rcode::kBadVers, true);
+    // RFC 7873 §5.4: the header and an OPT with the client and our server cookie.
+    if (status == wire::ParseStatus::kCookieOnly) return error(rcode::kNoError, true);
     return answer();
   }
 

@@ -17,6 +17,8 @@ enum class ParseStatus : std::uint8_t {
   kFormErr,  // header can be echoed; question may or may not be (question_length != 0)
   kNotImp,   // opcode other than QUERY
   kBadVers,  // EDNS version > 0 (RFC 6891 §6.1.3)
+  // QDCOUNT=0 with only a COOKIE option: the client asks for a server cookie (RFC 7873 §5.4).
+  kCookieOnly,
 };
 
 struct QueryView {
@@ -31,6 +33,7 @@ struct QueryView {
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
 
+  // With kFormErr: true only when the OPT itself parsed (then the FORMERR carries one).
   bool has_opt = false;
   std::uint16_t udp_payload = 0;  // as asked, before the 512 floor
   std::uint8_t edns_version = 0;

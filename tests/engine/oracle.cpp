@@ -35,6 +35,19 @@ PacketPtr decode(const std::vector<std::uint8_t>& wire) {
   return PacketPtr(pkt, &ldns_pkt_free);
 }
 
+std::multimap<std::uint16_t, std::vector<std::uint8_t>> edns_options(ldns_pkt* pkt) {
+  std::multimap<std::uint16_t, std::vector<std::uint8_t>> out;
+  if (!ldns_pkt_edns(pkt)) return out;
+  ldns_edns_option_list* list = ldns_pkt_edns_get_option_list(pkt);
+  for (std::size_t i = 0; list && i < ldns_edns_option_list_get_count(list); ++i) {
+    ldns_edns_option* option = ldns_edns_option_list_get_option(list, i);
+    const std::uint8_t* data = ldns_edns_get_data(option);
+    out.emplace(ldns_edns_get_code(option),
+                std::vector<std::uint8_t>(data, data + ldns_edns_get_size(option)));
+  }
+  return out;
+}
+
 std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type) {
   std::vector<ldns_rr*> out;
   ldns_rr_list* list = nullptr;

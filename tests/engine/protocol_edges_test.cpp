@@ -1,0 +1,138 @@
+// Protocol edges of issue 13, decoded with ldns: OPT in FORMERR (RFC 6891), the QDCOUNT=0
+// cookie query (RFC 7873 §5.4), IXFR queries (RFC 1995), required referral glue (RFC 9471),
+// NSID (RFC 5001) and CHAOS identity TXT (RFC 4892).
+#include <algorithm>
+
+#include "oracle.hpp"
+#include "wire/bytes.hpp"
+#include "wire/types.hpp"
+
+namespace discodns::testing {
+namespace {
+
+constexpr common::Nanos kSecond = common::kNanosPerSecond;
+constexpr common::Nanos kNow = 1'800'000'000 * kSecond;
+const std::string kName = "goim.comet.dev.gd.china.example.com";
+const std::vector<std::uint8_t> kClientCookie = {1, 2, 3, 4, 5, 6, 7, 8};
+constexpr std::uint16_t kCookie = wire::edns::kOptionCookie;
+
+class ProtocolEdgesTest : public ::testing::Test {
+ protected:
+  PacketPtr run(const std::vector<std::uint8_t>& wire,
+                query::Transport transport = query::Transport::kUdp) {
+    std::vector<std::uint8_t> out(query::kMaxResponseSize);
+    query::QueryContext ctx;
+    ctx.transport = transport;
+    static const std::uint8_t kClient[4] = {192, 0, 2, 1};
+    ctx.client_address = kClient;
+    outcome_ = query::answer(wire, *snap_, kNow, limits_, ctx, out);
+    EXPECT_TRUE(outcome_.respond);
+    out.resize(outcome_.respond ? outcome_.size : 0);
+    last_ = out;
+    return decode(out);
+  }
+  PacketPtr ask(const std::string& name, ldns_rr_type type, const QueryOptions& options = {}) {
+    return run(make_query(name, type, options));
+  }
+
+  std::shared_ptr<const catalog::Snapshot> snap_ = build(observed_at(
+      {instance("goim.comet", "dev", "gd", "comet-1", {{"grpc", "10.0.0.11", 3109}}, kNow)}, kNow));
+  query::Limits limits_;
+  query::Outcome outcome_;
+  std::vector<std::uint8_t> last_;
+};
+
+// An answer-section record in a query: FORMERR, whatever else is right with it.
+Packet with_answer_record(std::uint16_t arcount) {
+  Packet p;
+  p.header(0x0100, 1, 1, 0, arcount).question(kName);
+  p.u8(0).u16(1).u16(1).u32(0).u16(4).u32(0x01020304);
+  return p;
+}
+
+// RFC 6891 §6.1.1: a FORMERR to a query whose OPT parsed carries an OPT (with the options
+// answered as usual: here the server cookie).
+TEST_F(ProtocolEdgesTest, FormErrCarriesOptWhenTheOptParsed) {
+  std::vector<Packet> bad(3);
+  bad[0] = with_answer_record(1);
+  bad[0].opt(4096, 0, {{kCookie, kClientCookie}});
+  bad[1].header(0, 1, 0, 0, 1).question(kName).opt(4096, 0, {{kCookie, kClientCookie}}).u8(0x55);
+  bad[2].header(0, 2, 0, 0, 1).question(kName).question(kName);
+  bad[2].opt(4096, 0, {{kCookie, kClientCookie}});
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    SCOPED_TRACE(i);
+    auto r = run(bad[i].b);
+    EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_FORMERR);
+    ASSERT_TRUE(ldns_pkt_edns(r.get()));
+    EXPECT_EQ(ldns_pkt_edns_udp_size(r.get()), 1232);
+    EXPECT_EQ(wire::read_u16(&last_[10]), 1);  // ARCOUNT (ldns keeps the OPT apart)
+    auto options = edns_options(r.get());
+    ASSERT_EQ(options.count(kCookie), 1u);
+    const auto& cookie = options.find(kCookie)->second;
+    ASSERT_EQ(cookie.size(), 24u);
+    EXPECT_TRUE(std::equal(kClientCookie.begin(), kClientCookie.end(), cookie.begin()));
+  }
+  // The question is echoed when it parsed and was the only one.
+  auto echoed = run(bad[0].b);
+  EXPECT_EQ(ldns_pkt_qdcount(echoed.get()), 1);
+  auto two = run(bad[2].b);
+  EXPECT_EQ(ldns_pkt_qdcount(two.get()), 0);
+}
+
+// RFC 6891 §7: when the OPT itself is the problem (malformed option, two OPTs, an owner other
+// than the root), the FORMERR MUST NOT carry an OPT, so the client can tell a format error in
+// EDNS from a server without EDNS.
+TEST_F(ProtocolEdgesTest, FormErrHasNoOptWhenTheOptIsBroken) {
+  std::vector<Packet> bad(5);
+  bad[0].header(0, 1, 0, 0, 2).question(kName).opt(1232).opt(1232);
+  bad[1].header(0, 1, 0, 0, 1).question(kName).opt(1232, 0, {{kCookie, {1, 2, 3, 4, 5}}});
+  bad[2].header(0, 1, 0, 0, 1).question(kName).u8(1).u8('a').u8(0);  // OPT not owned by root
+  bad[2].u16(41).u16(1232).u32(0).u16(0);
+  bad[3].header(0, 1, 0, 0, 1).question(kName);  // an option running past the RDATA
+  bad[3].u8(0).u16(41).u16(1232).u32(0).u16(4).u16(kCookie).u16(8);
+  bad[4] = with_answer_record(2);  // two wrongs: the OPT's decides
+  bad[4].opt(1232).opt(1232);
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    SCOPED_TRACE(i);
+    auto r = run(bad[i].b);
+    EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_FORMERR);
+    EXPECT_FALSE(ldns_pkt_edns(r.get()));
+    EXPECT_EQ(wire::read_u16(&last_[10]), 0);  // ARCOUNT
+  }
+}
+
+// RFC 7873 §5.4: QDCOUNT=0 with a COOKIE asks for a server cookie: NOERROR, the header and an
+// OPT with the client cookie and ours. Without a cookie, QDCOUNT=0 stays FORMERR.
+TEST_F(ProtocolEdgesTest, CookieOnlyQueryGetsAServerCookie) {
+  std::vector<std::uint8_t> with_server_cookie = kClientCookie;
+  with_server_cookie.resize(24, 0xAB);  // a stale server cookie: a fresh one comes back
+  for (const auto& sent : {kClientCookie, with_server_cookie}) {
+    Packet p;
+    p.header(0x0100, 0, 0, 0, 1).opt(1232, 0, {{kCookie, sent}});
+    auto r = run(p.b);
+    EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NOERROR);
+    EXPECT_EQ(ldns_pkt_qdcount(r.get()), 0);
+    EXPECT_EQ(ldns_pkt_ancount(r.get()), 0);
+    EXPECT_EQ(ldns_pkt_nscount(r.get()), 0);
+    EXPECT_EQ(ldns_pkt_id(r.get()), 0xBEEF);
+    EXPECT_TRUE(ldns_pkt_rd(r.get()));
+    auto options = edns_options(r.get());
+    ASSERT_EQ(options.count(kCookie), 1u);
+    const auto& cookie = options.find(kCookie)->second;
+    ASSERT_EQ(cookie.size(), 24u);
+    EXPECT_TRUE(std::equal(kClientCookie.begin(), kClientCookie.end(), cookie.begin()));
+    EXPECT_NE(cookie[8], 0xAB);  // version 1 of RFC 9018
+  }
+  Packet no_cookie;
+  no_cookie.header(0, 0, 0, 0, 1).opt(1232);
+  auto r = run(no_cookie.b);
+  EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_FORMERR);
+  EXPECT_TRUE(ldns_pkt_edns(r.get()));
+  Packet with_record;  // a cookie does not excuse an answer-section record
+  with_record.header(0, 0, 1, 0, 1).u8(0).u16(1).u16(1).u32(0).u16(0);
+  with_record.opt(1232, 0, {{kCookie, kClientCookie}});
+  EXPECT_EQ(ldns_pkt_get_rcode(run(with_record.b).get()), LDNS_RCODE_FORMERR);
+}
+
+}  // namespace
+}  // namespace discodns::testing
