@@ -105,6 +105,8 @@ class Responder {
     std::string_view qname(q_.qname_lower.data(), q_.qname_length);
     if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
+    if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
+    // Zone transfers are not offered (yet: issue 15).
     if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
     if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
 
@@ -151,6 +153,27 @@ class Responder {
       return rcode::kNoError;
     }
     write_additional(targets);
+    return rcode::kNoError;
+  }
+
+  // RFC 1995 §2: an IXFR from a client with our serial or newer (RFC 1982 arithmetic) is
+  // answered with our SOA alone, which tells it that it is up to date.
+  bool ixfr_up_to_date(std::string_view qname) const {
+    return q_.has_ixfr_soa && qname == snap_.apex && snap_.soa_rrset != kNone &&
+           static_cast<std::int32_t>(q_.ixfr_serial - snap_.serial) >= 0;
+  }
+
+  std::uint8_t soa_only() {
+    set_flag(wire::flag::kAa);
+    const catalog::Block& zone = *snap_.zone;
+    std::size_t none = kMaxTargets;
+    auto mark = w_.mark();
+    if (!write_rrset(zone, zone.rrsets[snap_.soa_rrset], 0xC000 | wire::kHeaderSize, ancount_,
+                     &none)) {
+      w_.rollback(mark);
+      ancount_ = 0;
+      truncated_ = true;
+    }
     return rcode::kNoError;
   }
 

@@ -75,6 +75,17 @@ bool read_record_head(std::span<const std::uint8_t> p, std::size_t& pos, RecordH
   return p.size() - pos >= r.rdlength;
 }
 
+// An IXFR query's authority record: the client's SOA, whose serial follows two names.
+bool read_ixfr_soa(std::span<const std::uint8_t> p, std::size_t pos, const RecordHead& r,
+                   QueryView& q) {
+  if (r.type != type::kSoa) return false;
+  std::size_t end = pos + r.rdlength;
+  if (!skip_name(p, pos) || !skip_name(p, pos) || pos > end || end - pos != 20) return false;
+  q.has_ixfr_soa = true;
+  q.ixfr_serial = read_u32(&p[pos]);
+  return true;
+}
+
 // The question, copied lower-cased into q.qname_lower: labels only, no compression (nothing
 // precedes it to point at).
 bool read_question(std::span<const std::uint8_t> p, std::size_t& pos, QueryView& q) {
@@ -123,14 +134,17 @@ ParseStatus parse_query(std::span<const std::uint8_t> p, QueryView& q) noexcept 
     if (!skip_name(p, pos) || p.size() - pos < 4) return ParseStatus::kFormErr;
     pos += 4;
   }
-  // A query carries no answer or authority records (RFC 1035 §4.1; updates use opcode 5).
-  // They are FORMERR, but the OPT is still read.
-  bool malformed = qdcount > 1 || ancount != 0 || nscount != 0;
+  // A query carries no answer or authority records (RFC 1035 §4.1; updates use opcode 5),
+  // except IXFR's one SOA (RFC 1995 §3). Others are FORMERR, but the OPT is still read.
+  bool ixfr = qdcount == 1 && q.qtype == type::kIxfr && ancount == 0 && nscount == 1;
+  bool malformed = qdcount > 1 || ((ancount != 0 || nscount != 0) && !ixfr);
   const std::uint32_t before_additional = std::uint32_t{ancount} + nscount;
   for (std::uint32_t i = 0; i < before_additional + arcount; ++i) {
     RecordHead r;
     if (!read_record_head(p, pos, r)) return ParseStatus::kFormErr;
-    if (i >= before_additional && r.type == type::kOpt) {
+    if (i < before_additional) {
+      if (ixfr && !read_ixfr_soa(p, pos, r, q)) malformed = true;
+    } else if (r.type == type::kOpt) {
       // Exactly one OPT, owned by the root (RFC 6891 §6.1.1). A broken OPT, or a second one,
       // is answered without OPT (RFC 6891 §7: a problem with the OPT itself MUST NOT get
       // one back, so the client can tell it from a server without EDNS).

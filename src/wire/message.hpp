@@ -1,5 +1,6 @@
 // parse_query: the hand-written parser on the hot path. Reads a query's header, its one
-// question and its OPT record without allocating, never past the end of the packet.
+// question, an IXFR query's SOA and its OPT record without allocating, never past the end of
+// the packet.
 #pragma once
 
 #include <array>
@@ -32,6 +33,10 @@ struct QueryView {
   std::array<char, kMaxNameLength> qname_lower{};  // lower-cased copy for lookups
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
+
+  // IXFR (RFC 1995 §3): the client's SOA in the authority section, and its serial.
+  bool has_ixfr_soa = false;
+  std::uint32_t ixfr_serial = 0;
 
   // With kFormErr: true only when the OPT itself parsed (then the FORMERR carries one).
   bool has_opt = false;

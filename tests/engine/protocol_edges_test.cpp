@@ -134,5 +134,42 @@ TEST_F(ProtocolEdgesTest, CookieOnlyQueryGetsAServerCookie) {
   EXPECT_EQ(ldns_pkt_get_rcode(run(with_record.b).get()), LDNS_RCODE_FORMERR);
 }
 
+// RFC 1995 §3: an IXFR query, the client's SOA in the authority section (names compressed).
+Packet ixfr(const std::string& zone, std::uint32_t serial, std::uint16_t type = 6) {
+  Packet p;
+  p.header(0, 1, 0, 1).question(zone, wire::type::kIxfr);
+  p.u16(0xC00C).u16(type).u16(1).u32(3600).u16(24).u16(0xC00C).u16(0xC00C);
+  p.u32(serial).u32(3600).u32(600).u32(604800).u32(30);
+  return p;
+}
+
+// Transfers are not offered (README): an IXFR is REFUSED, not FORMERR, unless the client is
+// up to date, which gets our SOA alone (RFC 1995 §2).
+TEST_F(ProtocolEdgesTest, IxfrQueriesAreAnsweredNotFormErr) {
+  const std::uint32_t ours = snap_->serial;
+  for (auto transport : {query::Transport::kUdp, query::Transport::kTcp}) {
+    for (std::uint32_t serial : {ours, ours + 5}) {
+      auto r = run(ixfr("example.com", serial).b, transport);
+      EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NOERROR);
+      EXPECT_TRUE(ldns_pkt_aa(r.get()));
+      auto soa = rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_SOA);
+      ASSERT_EQ(soa.size(), 1u);
+      EXPECT_EQ(ldns_pkt_ancount(r.get()), 1);
+      EXPECT_EQ(owner_text(soa[0]), "example.com.");
+      EXPECT_EQ(ldns_rdf2native_int32(ldns_rr_rdf(soa[0], 2)), ours);
+    }
+    auto older = run(ixfr("example.com", ours - 1).b, transport);
+    EXPECT_EQ(ldns_pkt_get_rcode(older.get()), LDNS_RCODE_REFUSED);
+    EXPECT_EQ(ldns_pkt_ancount(older.get()), 0);
+  }
+  // Not the apex, or no SOA at all: REFUSED as before; a record other than SOA: FORMERR.
+  EXPECT_EQ(ldns_pkt_get_rcode(run(ixfr("www.example.com", ours).b).get()), LDNS_RCODE_REFUSED);
+  EXPECT_EQ(ldns_pkt_get_rcode(ask("example.com.", LDNS_RR_TYPE_IXFR).get()), LDNS_RCODE_REFUSED);
+  EXPECT_EQ(ldns_pkt_get_rcode(run(ixfr("example.com", ours, 1).b).get()), LDNS_RCODE_FORMERR);
+  Packet two = ixfr("example.com", ours);  // an IXFR has one authority record
+  two.b[9] = 2;
+  EXPECT_EQ(ldns_pkt_get_rcode(run(two.b).get()), LDNS_RCODE_FORMERR);
+}
+
 }  // namespace
 }  // namespace discodns::testing
