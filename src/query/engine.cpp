@@ -214,7 +214,7 @@ class Responder {
       truncated_ = true;
       return rcode::kNoError;
     }
-    write_additional(targets);
+    write_additional(targets, cut);
     return rcode::kNoError;
   }
 
@@ -278,24 +278,40 @@ class Responder {
     return !w_.failed();
   }
 
-  // Addresses of SRV/NS targets, whole RRsets only and never a reason for TC (RFC 2181 §9).
-  void write_additional(std::size_t targets) {
+  // Addresses of SRV/NS targets, whole RRsets only and never a reason for TC (RFC 2181 §9),
+  // except in a referral below `cut`: the glue of name servers at or below the cut is
+  // required (RFC 9471 §3), so it goes first and TC is set when it does not fit. Glue of
+  // other (sibling) name servers is optional and may be dropped.
+  void write_additional(std::size_t targets, std::string_view cut = {}) {
+    if (!cut.empty() && !write_glue(targets, cut, /*in_domain=*/true)) {
+      truncated_ = true;
+      return;
+    }
+    write_glue(targets, cut, /*in_domain=*/false);
+  }
+
+  // Writes the A/AAAA RRsets of the targets that are (or are not) at or below `cut`; false
+  // at the first that does not fit.
+  bool write_glue(std::size_t targets, std::string_view cut, bool in_domain) {
     for (std::size_t i = 0; i < targets; ++i) {
       const catalog::Block& block = *targets_[i].block;
-      const Node& node = block.nodes[targets_[i].node];
+      std::uint32_t index = targets_[i].node;
+      if (in_domain != (!cut.empty() && wire::is_at_or_below(block.name(index), cut))) continue;
       for (std::uint16_t t : {type::kA, type::kAaaa}) {
-        const RRset* set = block.rrset(node, t);
-        if (set == nullptr || targets_[i].name_offset == 0) continue;
+        const RRset* set = block.rrset(block.nodes[index], t);
+        if (set == nullptr) continue;
         auto mark = w_.mark();
         std::uint16_t before = arcount_;
         std::size_t none = kMaxTargets;  // additional records add no further targets
-        if (!write_rrset(block, *set, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
+        if (targets_[i].name_offset == 0 ||
+            !write_rrset(block, *set, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
           w_.rollback(mark);
           arcount_ = before;
-          return;
+          return false;
         }
       }
     }
+    return true;
   }
 
   void write_opt(std::uint8_t code) {

@@ -2,6 +2,7 @@
 // cookie query (RFC 7873 §5.4), IXFR queries (RFC 1995), required referral glue (RFC 9471),
 // NSID (RFC 5001) and CHAOS identity TXT (RFC 4892).
 #include <algorithm>
+#include <fstream>
 
 #include "oracle.hpp"
 #include "wire/bytes.hpp"
@@ -169,6 +170,61 @@ TEST_F(ProtocolEdgesTest, IxfrQueriesAreAnsweredNotFormErr) {
   Packet two = ixfr("example.com", ours);  // an IXFR has one authority record
   two.b[9] = 2;
   EXPECT_EQ(ldns_pkt_get_rcode(run(two.b).get()), LDNS_RCODE_FORMERR);
+}
+
+// zones/example.com.zone plus three delegations: "big" with five in-domain name servers
+// whose glue cannot all fit in 512 bytes, "sib" served by the same (sibling) name servers,
+// "small" with one.
+std::shared_ptr<const catalog::Snapshot> delegations() {
+  std::string path = ::testing::TempDir() + "discodns_protocol_edges.zone";
+  {
+    std::ifstream in(std::string(DISCODNS_SOURCE_DIR) + "/zones/example.com.zone");
+    std::ofstream out(path);
+    out << in.rdbuf() << "small IN NS ns.small\nns.small IN A 192.0.2.53\n"
+        << "ns.small IN AAAA 2001:db8::53\n";
+    for (int i = 0; i < 5; ++i) {
+      std::string ns = "name-server-number-" + std::to_string(i) + "-with-a-long-label.big";
+      out << "big IN NS " << ns << "\nsib IN NS " << ns << "\n"
+          << ns << " IN A 192.0.2." << i + 1 << "\n"
+          << ns << " IN AAAA 2001:db8::" << i + 1 << "\n";
+    }
+  }
+  catalog::BuildInput input = build_input({});
+  input.zone =
+      std::make_shared<catalog::StaticZone>(catalog::load_static_zone(path, "example.com."));
+  return catalog::build_snapshot(input);
+}
+
+// RFC 9471 §3: glue of in-domain name servers MUST be in a referral, else TC; glue of
+// sibling name servers may be left out without TC.
+TEST_F(ProtocolEdgesTest, ReferralSetsTcWhenRequiredGlueDoesNotFit) {
+  snap_ = delegations();
+  auto small = ask("x.small.example.com.", LDNS_RR_TYPE_A);
+  EXPECT_EQ(ldns_pkt_get_rcode(small.get()), LDNS_RCODE_NOERROR);
+  EXPECT_FALSE(ldns_pkt_aa(small.get()));
+  EXPECT_FALSE(ldns_pkt_tc(small.get()));
+  EXPECT_EQ(rrs(small.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_NS).size(), 1u);
+  EXPECT_EQ(rrs(small.get(), LDNS_SECTION_ADDITIONAL).size(), 2u);
+
+  auto big = ask("x.big.example.com.", LDNS_RR_TYPE_A);
+  EXPECT_LE(last_.size(), 512u);
+  EXPECT_TRUE(ldns_pkt_tc(big.get()));
+  EXPECT_TRUE(outcome_.truncated);
+  EXPECT_EQ(rrs(big.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_NS).size(), 5u);
+  EXPECT_LT(rrs(big.get(), LDNS_SECTION_ADDITIONAL).size(), 10u);
+
+  auto sibling = ask("x.sib.example.com.", LDNS_RR_TYPE_A);
+  EXPECT_LE(last_.size(), 512u);
+  EXPECT_FALSE(ldns_pkt_tc(sibling.get()));
+  EXPECT_EQ(rrs(sibling.get(), LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_NS).size(), 5u);
+  EXPECT_LT(rrs(sibling.get(), LDNS_SECTION_ADDITIONAL).size(), 10u);
+
+  QueryOptions edns;  // room enough: all the glue, no TC
+  edns.edns = true;
+  auto roomy = ask("x.big.example.com.", LDNS_RR_TYPE_A, edns);
+  EXPECT_FALSE(ldns_pkt_tc(roomy.get()));
+  EXPECT_EQ(rrs(roomy.get(), LDNS_SECTION_ADDITIONAL, LDNS_RR_TYPE_A).size(), 5u);
+  EXPECT_EQ(rrs(roomy.get(), LDNS_SECTION_ADDITIONAL, LDNS_RR_TYPE_AAAA).size(), 5u);
 }
 
 }  // namespace
