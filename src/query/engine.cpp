@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "query/identity.hpp"
 #include "query/opt.hpp"
 #include "wire/bytes.hpp"
 #include "wire/message.hpp"
@@ -90,12 +91,12 @@ class Responder {
 
   Outcome answer() {
     with_opt_ = q_.has_opt;
-    if (with_opt_) w_.reserve_tail(opt_size(q_, ctx_));
+    if (with_opt_) w_.reserve_tail(opt_size(q_, limits_, ctx_));
     write_header_and_question(true);
     if (w_.failed()) return {};  // cannot happen: a parsed question fits in 512
     std::uint8_t code = resolve();
     if (with_opt_) {
-      w_.release_tail(opt_size(q_, ctx_));
+      w_.release_tail(opt_size(q_, limits_, ctx_));
       write_opt(code);
     }
     return finish(code);
@@ -103,6 +104,7 @@ class Responder {
 
   std::uint8_t resolve() {
     std::string_view qname(q_.qname_lower.data(), q_.qname_length);
+    if (q_.qclass == wire::klass::kCh) return chaos(qname);
     if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
     if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
@@ -153,6 +155,23 @@ class Responder {
       return rcode::kNoError;
     }
     write_additional(targets);
+    return rcode::kNoError;
+  }
+
+  // CH TXT id.server. and friends when configured; any other CHAOS question is REFUSED, as
+  // are all classes but IN and ANY.
+  std::uint8_t chaos(std::string_view qname) {
+    std::span<const std::uint8_t> text;
+    if (q_.qtype == type::kTxt) text = chaos_text(qname, limits_);
+    if (text.empty()) return rcode::kRefused;
+    set_flag(wire::flag::kAa);
+    auto mark = w_.mark();
+    if (!write_chaos_txt(w_, text)) {
+      w_.rollback(mark);
+      truncated_ = true;
+      return rcode::kNoError;
+    }
+    ++ancount_;
     return rcode::kNoError;
   }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/siphash.hpp"
+#include "query/identity.hpp"
 #include "wire/types.hpp"
 
 namespace discodns::query {
@@ -35,11 +36,12 @@ void write_cookie(wire::Writer& w, const wire::QueryView& q, const Limits& limit
 
 }  // namespace
 
-std::size_t opt_size(const wire::QueryView& q, const QueryContext& ctx) noexcept {
+std::size_t opt_size(const wire::QueryView& q, const Limits& limits,
+                     const QueryContext& ctx) noexcept {
   std::size_t size = 11;
   if (q.cookie_length >= 8) size += 4 + 8 + kServerCookieLength;
   if (ctx.transport == Transport::kTcp && q.tcp_keepalive) size += 4 + 2;
-  return size;
+  return size + nsid_size(q.nsid, limits);
 }
 
 bool write_opt(wire::Writer& w, std::uint8_t code, const wire::QueryView& q, const Limits& limits,
@@ -58,6 +60,7 @@ bool write_opt(wire::Writer& w, std::uint8_t code, const wire::QueryView& q, con
     w.u16(2);
     w.u16(limits.tcp_idle_timeout_100ms);
   }
+  write_nsid(w, q.nsid, limits);
   if (w.failed()) return false;
   wire::put_u16(w.data() + rdlength_at, static_cast<std::uint16_t>(w.size() - rdlength_at - 2));
   return true;

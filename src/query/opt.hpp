@@ -1,5 +1,5 @@
 // Our OPT RR (RFC 6891): payload size, extended rcode, DO, and the options the query asked
-// for (server cookie, edns-tcp-keepalive).
+// for (server cookie, edns-tcp-keepalive, NSID).
 #pragma once
 
 #include <cstddef>
@@ -13,7 +13,8 @@
 namespace discodns::query {
 
 // Octets write_opt will write for this query: reserve them before the answer.
-std::size_t opt_size(const wire::QueryView& q, const QueryContext& ctx) noexcept;
+std::size_t opt_size(const wire::QueryView& q, const Limits& limits,
+                     const QueryContext& ctx) noexcept;
 
 // Appends the OPT with extended rcode bits of `code`; false when it did not fit.
 bool write_opt(wire::Writer& w, std::uint8_t code, const wire::QueryView& q, const Limits& limits,

@@ -48,6 +48,8 @@ bool read_opt(std::span<const std::uint8_t> p, std::size_t pos, std::uint16_t kl
       q.cookie_length = static_cast<std::uint8_t>(length);
     } else if (code == edns::kOptionTcpKeepalive) {
       q.tcp_keepalive = true;  // a client must send it empty; any length is tolerated
+    } else if (code == edns::kOptionNsid) {
+      q.nsid = length == 0;  // RFC 5001 §2.1: a request is empty; anything else is ignored
     }
     pos += length;  // unknown options are ignored (RFC 6891 §6.1.2)
   }

@@ -47,6 +47,7 @@ struct QueryView {
   std::uint8_t cookie_length = 0;  // 0 = no cookie option
   std::array<std::uint8_t, 40> cookie{};
   bool tcp_keepalive = false;  // RFC 7828 option present
+  bool nsid = false;           // RFC 5001: an empty NSID option asks for our NSID
 };
 
 ParseStatus parse_query(std::span<const std::uint8_t> packet, QueryView& out) noexcept;

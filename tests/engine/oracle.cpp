@@ -8,8 +8,8 @@ namespace discodns::testing {
 std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                      const QueryOptions& options) {
   ldns_pkt* pkt = nullptr;
-  ldns_status s = ldns_pkt_query_new_frm_str(&pkt, name.c_str(), type, LDNS_RR_CLASS_IN,
-                                             options.rd ? LDNS_RD : 0);
+  ldns_status s =
+      ldns_pkt_query_new_frm_str(&pkt, name.c_str(), type, options.klass, options.rd ? LDNS_RD : 0);
   EXPECT_EQ(s, LDNS_STATUS_OK);
   ldns_pkt_set_id(pkt, options.id);
   if (options.edns) {

@@ -27,6 +27,7 @@ struct QueryOptions {
   bool edns = false;
   std::uint16_t udp_size = 1232;
   bool dnssec_ok = false;
+  ldns_rr_class klass = LDNS_RR_CLASS_IN;
 };
 
 // A wire-format query made by ldns.

@@ -3,6 +3,7 @@
 // NSID (RFC 5001) and CHAOS identity TXT (RFC 4892).
 #include <algorithm>
 #include <fstream>
+#include <optional>
 
 #include "oracle.hpp"
 #include "wire/bytes.hpp"
@@ -16,6 +17,11 @@ constexpr common::Nanos kNow = 1'800'000'000 * kSecond;
 const std::string kName = "goim.comet.dev.gd.china.example.com";
 const std::vector<std::uint8_t> kClientCookie = {1, 2, 3, 4, 5, 6, 7, 8};
 constexpr std::uint16_t kCookie = wire::edns::kOptionCookie;
+constexpr std::uint16_t kNsid = wire::edns::kOptionNsid;
+
+std::string text(const std::vector<std::uint8_t>& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 
 class ProtocolEdgesTest : public ::testing::Test {
  protected:
@@ -225,6 +231,113 @@ TEST_F(ProtocolEdgesTest, ReferralSetsTcWhenRequiredGlueDoesNotFit) {
   EXPECT_FALSE(ldns_pkt_tc(roomy.get()));
   EXPECT_EQ(rrs(roomy.get(), LDNS_SECTION_ADDITIONAL, LDNS_RR_TYPE_A).size(), 5u);
   EXPECT_EQ(rrs(roomy.get(), LDNS_SECTION_ADDITIONAL, LDNS_RR_TYPE_AAAA).size(), 5u);
+}
+
+// A query over EDNS with the given options.
+Packet edns_query(const std::string& name, std::uint16_t udp_size,
+                  std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> options,
+                  std::uint16_t type = 1, std::uint16_t klass = 1) {
+  Packet p;
+  p.header(0x0100, 1, 0, 0, 1).question(name, type, klass).opt(udp_size, 0, std::move(options));
+  return p;
+}
+
+// RFC 5001: an empty NSID option gets ours, when one is configured; in every answer with an
+// OPT, errors included.
+TEST_F(ProtocolEdgesTest, NsidOnlyWhenRequestedAndConfigured) {
+  auto nsid_of = [&](const Packet& p) -> std::optional<std::string> {
+    auto options = edns_options(run(p.b).get());
+    if (options.count(kNsid) == 0) return std::nullopt;
+    EXPECT_EQ(options.count(kNsid), 1u);
+    return text(options.find(kNsid)->second);
+  };
+  const Packet asked = edns_query(kName, 1232, {{kNsid, {}}});
+  EXPECT_EQ(nsid_of(asked), std::nullopt);  // not configured
+  limits_.nsid.assign("fra-3");
+  EXPECT_EQ(nsid_of(asked), "fra-3");
+  EXPECT_EQ(nsid_of(edns_query(kName, 1232, {})), std::nullopt);                // not asked
+  EXPECT_EQ(nsid_of(edns_query(kName, 1232, {{kNsid, {'x'}}})), std::nullopt);  // not empty
+  EXPECT_EQ(nsid_of(edns_query("example.org", 1232, {{kNsid, {}}})), "fra-3");  // REFUSED
+  EXPECT_EQ(ldns_pkt_get_rcode(decode(last_).get()), LDNS_RCODE_REFUSED);
+  Packet formerr = with_answer_record(1);
+  formerr.opt(1232, 0, {{kNsid, {}}});
+  EXPECT_EQ(nsid_of(formerr), "fra-3");
+  EXPECT_EQ(ldns_pkt_get_rcode(decode(last_).get()), LDNS_RCODE_FORMERR);
+  Packet cookie_only;
+  cookie_only.header(0, 0, 0, 0, 1).opt(1232, 0, {{kCookie, kClientCookie}, {kNsid, {}}});
+  EXPECT_EQ(nsid_of(cookie_only), "fra-3");
+}
+
+// The NSID counts against the UDP size: answers of every size up to the limit stay within
+// it and keep their OPT with the NSID (max_address_records steps the answer through sizes).
+TEST_F(ProtocolEdgesTest, NsidFitsTheUdpBudget) {
+  std::vector<registry::Instance> instances;
+  for (int i = 0; i < 80; ++i) {
+    instances.push_back(instance("big.app", "dev", "gd", "h" + std::to_string(i),
+                                 {{"grpc", "10.9.0." + std::to_string(i + 1), 9000}}, kNow));
+  }
+  snap_ = build(observed_at(instances, kNow));
+  limits_.nsid.assign(std::string(query::kMaxNsidLength, 'n'));
+  for (std::uint16_t size : {512, 1232}) {
+    for (unsigned cap = 1; cap <= 80; ++cap) {
+      SCOPED_TRACE(std::to_string(size) + " " + std::to_string(cap));
+      limits_.max_address_records = cap;
+      auto r = run(edns_query("big.app.dev.gd.china.example.com", size,
+                              {{kNsid, {}}, {kCookie, kClientCookie}})
+                       .b);
+      EXPECT_LE(last_.size(), size);
+      auto options = edns_options(r.get());
+      ASSERT_EQ(options.count(kNsid), 1u);
+      EXPECT_EQ(options.find(kNsid)->second.size(), query::kMaxNsidLength);
+      EXPECT_EQ(options.count(kCookie), 1u);
+    }
+  }
+}
+
+// RFC 4892: CH TXT id.server. and hostname.bind. give the identity, version.bind. the
+// version; AA, class CH, TTL 0. Off (REFUSED, as any class but IN) unless configured.
+TEST_F(ProtocolEdgesTest, ChaosIdentityWhenConfigured) {
+  QueryOptions chaos;
+  chaos.klass = LDNS_RR_CLASS_CH;
+  for (const char* name : {"id.server.", "hostname.bind.", "version.bind.", "ID.Server."}) {
+    auto r = ask(name, LDNS_RR_TYPE_TXT, chaos);
+    EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_REFUSED) << name;
+    EXPECT_FALSE(ldns_pkt_aa(r.get()));
+    EXPECT_EQ(ldns_pkt_ancount(r.get()), 0);
+  }
+  limits_.identity.assign("dns-3.fra");
+  EXPECT_EQ(ldns_pkt_get_rcode(ask("version.bind.", LDNS_RR_TYPE_TXT, chaos).get()),
+            LDNS_RCODE_REFUSED);  // identity alone does not answer the version
+  limits_.version.assign("discodns 0.1.0");
+  const std::pair<const char*, const char*> expected[] = {{"id.server.", "\"dns-3.fra\""},
+                                                          {"hostname.bind.", "\"dns-3.fra\""},
+                                                          {"ID.Server.", "\"dns-3.fra\""},
+                                                          {"version.bind.", "\"discodns 0.1.0\""}};
+  for (const auto& [name, txt] : expected) {
+    SCOPED_TRACE(name);
+    auto r = ask(name, LDNS_RR_TYPE_TXT, chaos);
+    EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NOERROR);
+    EXPECT_TRUE(ldns_pkt_aa(r.get()));
+    auto answers = rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_TXT);
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(ldns_pkt_ancount(r.get()), 1);
+    EXPECT_EQ(ldns_rr_get_class(answers[0]), LDNS_RR_CLASS_CH);
+    EXPECT_EQ(ldns_rr_ttl(answers[0]), 0u);
+    EXPECT_EQ(owner_text(answers[0]), name);
+    EXPECT_EQ(rdf_text(answers[0], 0), txt);
+  }
+  // Other CHAOS names and types, and the identity names in class IN: REFUSED.
+  EXPECT_EQ(ldns_pkt_get_rcode(ask("id.server.", LDNS_RR_TYPE_A, chaos).get()), LDNS_RCODE_REFUSED);
+  EXPECT_EQ(ldns_pkt_get_rcode(ask("authors.bind.", LDNS_RR_TYPE_TXT, chaos).get()),
+            LDNS_RCODE_REFUSED);
+  EXPECT_EQ(ldns_pkt_get_rcode(ask("id.server.", LDNS_RR_TYPE_TXT).get()), LDNS_RCODE_REFUSED);
+  // With EDNS: the OPT and, asked for, the NSID.
+  limits_.nsid.assign("fra-3");
+  auto r = run(edns_query("id.server", 1232, {{kNsid, {}}}, wire::type::kTxt, 3).b);
+  EXPECT_EQ(rrs(r.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_TXT).size(), 1u);
+  auto options = edns_options(r.get());
+  ASSERT_EQ(options.count(kNsid), 1u);
+  EXPECT_EQ(text(options.find(kNsid)->second), "fra-3");
 }
 
 }  // namespace
