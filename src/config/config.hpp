@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -12,6 +13,9 @@
 #include <vector>
 
 namespace discodns::config {
+
+inline constexpr std::size_t kMaxTxtLength = 255;   // one TXT character-string
+inline constexpr std::size_t kMaxNsidLength = 128;  // ours; RFC 5001 sets no limit
 
 struct ListenAddress {
   std::string host;         // IPv4 or IPv6 literal, no brackets
@@ -29,6 +33,12 @@ struct ServerConfig {
   // On SIGTERM: /readyz turns 503 at once and queries are answered this long, so load
   // balancers and anycast withdrawal see us leave before answers stop (lame duck).
   std::chrono::milliseconds shutdown_grace{0};
+  // Which replica answered, for operators of several behind anycast; each off while empty
+  // (as in Knot and NSD): CH TXT id.server. and hostname.bind. (RFC 4892), CH TXT
+  // version.bind., and the EDNS NSID option (RFC 5001).
+  std::string identity;  // at most kMaxTxtLength bytes
+  std::string version;   // at most kMaxTxtLength bytes
+  std::string nsid;      // at most kMaxNsidLength bytes
   // [rrl] response rate limiting (UDP only): identical answers per second per client prefix.
   unsigned rrl_responses_per_second = 0;  // 0 = off
   unsigned rrl_slip = 2;

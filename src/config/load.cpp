@@ -15,6 +15,9 @@
 //   tcp_max_connections = 1024   # 1..1000000
 //   max_address_records = 0      # cap on A/AAAA records per answer, 0 = no cap; 0..65535
 //   shutdown_grace = "0s"        # SIGTERM: /readyz 503 at once, answers go on this long; 0..5m
+//   identity = ""                # CH TXT id.server. / hostname.bind.; "" = off; <= 255 bytes
+//   version = ""                 # CH TXT version.bind.; "" = off; <= 255 bytes
+//   nsid = ""                    # EDNS NSID option (RFC 5001); "" = off; <= 128 bytes
 //
 //   [zone]                       # required
 //   domain = "example.com"       # required; a valid DNS name (labels 1..63 of [A-Za-z0-9-_],
@@ -426,6 +429,17 @@ class Loader {
     return value->get();
   }
 
+  std::optional<std::string> get_bounded_string(const Section& section, std::string_view key,
+                                                std::size_t max_bytes) const {
+    auto value = get_string(section, key);
+    if (value && value->size() > max_bytes) {
+      fail(*find(section, key), key_path(section, key),
+           "must be at most " + std::to_string(max_bytes) + " bytes, got " +
+               std::to_string(value->size()));
+    }
+    return value;
+  }
+
   std::string require_string(const Section& section, std::string_view key) const {
     auto value = get_string(section, key);
     if (!value) fail(section.line, key_path(section, key), "missing required key");
@@ -495,8 +509,9 @@ class Loader {
   }
 
   void read_server(const Section& section, ServerConfig& server) const {
-    check_keys(section, {"listen", "workers", "udp_payload_size", "tcp_idle_timeout",
-                         "tcp_max_connections", "max_address_records", "shutdown_grace"});
+    check_keys(section,
+               {"listen", "workers", "udp_payload_size", "tcp_idle_timeout", "tcp_max_connections",
+                "max_address_records", "shutdown_grace", "identity", "version", "nsid"});
     const std::string listen_path = key_path(section, "listen");
     if (auto entries = get_strings(section, "listen")) {
       if (entries->empty())
@@ -527,6 +542,11 @@ class Loader {
       server.max_address_records = static_cast<unsigned>(*v);
     if (auto ms = get_duration(section, "shutdown_grace", 0, 5 * 60'000))
       server.shutdown_grace = Millis(*ms);
+    // A TXT character-string holds 255 octets; NSID is ours to cap, and must fit beside an
+    // answer in 512 bytes.
+    if (auto v = get_bounded_string(section, "identity", kMaxTxtLength)) server.identity = *v;
+    if (auto v = get_bounded_string(section, "version", kMaxTxtLength)) server.version = *v;
+    if (auto v = get_bounded_string(section, "nsid", kMaxNsidLength)) server.nsid = *v;
   }
 
   void read_zone(const Section& top, ZoneConfig& zone) const {

@@ -4,9 +4,9 @@
 #include "query/engine.hpp"
 
 #include <algorithm>
-#include <cstring>
 
-#include "common/siphash.hpp"
+#include "query/identity.hpp"
+#include "query/opt.hpp"
 #include "wire/bytes.hpp"
 #include "wire/message.hpp"
 #include "wire/name.hpp"
@@ -22,8 +22,7 @@ using catalog::Snapshot;
 namespace type = wire::type;
 namespace rcode = wire::rcode;
 
-constexpr std::size_t kMaxTargets = 64;          // SRV/NS targets whose addresses we try to add
-constexpr std::size_t kServerCookieLength = 16;  // RFC 9018: version, reserved, time, hash
+constexpr std::size_t kMaxTargets = 64;  // SRV/NS targets whose addresses we try to add
 
 // An additional-section candidate: a node whose A/AAAA follow, and where its name already
 // sits in the packet (so its owner is one compression pointer), or 0 to write it in full.
@@ -50,9 +49,12 @@ class Responder {
     if (status == wire::ParseStatus::kDrop) return {};
     outcome_.qtype = q_.qtype;
     w_ = wire::Writer(out_, response_limit());
-    if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, /*with_opt=*/false);
+    // has_opt is false when the OPT itself was the problem (parse_query, RFC 6891 §7).
+    if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, q_.has_opt);
     if (status == wire::ParseStatus::kNotImp) return error(rcode::kNotImp, q_.has_opt);
     if (status == wire::ParseStatus::kBadVers) return error(rcode::kBadVers, true);
+    // RFC 7873 §5.4: the header and an OPT with the client and our server cookie.
+    if (status == wire::ParseStatus::kCookieOnly) return error(rcode::kNoError, true);
     return answer();
   }
 
@@ -65,13 +67,6 @@ class Responder {
     std::size_t asked = std::max<std::size_t>(q_.udp_payload, wire::kMinUdpPayload);
     return std::min<std::size_t>(
         asked, std::max<std::size_t>(limits_.our_payload_size, wire::kMinUdpPayload));
-  }
-
-  std::size_t opt_size() const {
-    std::size_t size = 11;
-    if (q_.cookie_length >= 8) size += 4 + 8 + kServerCookieLength;
-    if (ctx_.transport == Transport::kTcp && q_.tcp_keepalive) size += 4 + 2;
-    return size;
   }
 
   // Header with QR set, the query's ID, opcode, RD and CD; counts filled in at the end.
@@ -96,21 +91,24 @@ class Responder {
 
   Outcome answer() {
     with_opt_ = q_.has_opt;
-    if (with_opt_) w_.reserve_tail(opt_size());
+    if (with_opt_) w_.reserve_tail(opt_size(q_, limits_, ctx_));
     write_header_and_question(true);
     if (w_.failed()) return {};  // cannot happen: a parsed question fits in 512
     std::uint8_t code = resolve();
     if (with_opt_) {
-      w_.release_tail(opt_size());
+      w_.release_tail(opt_size(q_, limits_, ctx_));
       write_opt(code);
     }
     return finish(code);
   }
 
   std::uint8_t resolve() {
-    if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     std::string_view qname(q_.qname_lower.data(), q_.qname_length);
+    if (q_.qclass == wire::klass::kCh) return chaos(qname);
+    if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
+    if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
+    // Zone transfers are not offered (yet: issue 15).
     if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
     if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
 
@@ -160,6 +158,44 @@ class Responder {
     return rcode::kNoError;
   }
 
+  // CH TXT id.server. and friends when configured; any other CHAOS question is REFUSED, as
+  // are all classes but IN and ANY.
+  std::uint8_t chaos(std::string_view qname) {
+    std::span<const std::uint8_t> text;
+    if (q_.qtype == type::kTxt) text = chaos_text(qname, limits_);
+    if (text.empty()) return rcode::kRefused;
+    set_flag(wire::flag::kAa);
+    auto mark = w_.mark();
+    if (!write_chaos_txt(w_, text)) {
+      w_.rollback(mark);
+      truncated_ = true;
+      return rcode::kNoError;
+    }
+    ++ancount_;
+    return rcode::kNoError;
+  }
+
+  // RFC 1995 §2: an IXFR from a client with our serial or newer (RFC 1982 arithmetic) is
+  // answered with our SOA alone, which tells it that it is up to date.
+  bool ixfr_up_to_date(std::string_view qname) const {
+    return q_.has_ixfr_soa && qname == snap_.apex && snap_.soa_rrset != kNone &&
+           static_cast<std::int32_t>(q_.ixfr_serial - snap_.serial) >= 0;
+  }
+
+  std::uint8_t soa_only() {
+    set_flag(wire::flag::kAa);
+    const catalog::Block& zone = *snap_.zone;
+    std::size_t none = kMaxTargets;
+    auto mark = w_.mark();
+    if (!write_rrset(zone, zone.rrsets[snap_.soa_rrset], 0xC000 | wire::kHeaderSize, ancount_,
+                     &none)) {
+      w_.rollback(mark);
+      ancount_ = 0;
+      truncated_ = true;
+    }
+    return rcode::kNoError;
+  }
+
   // NXDOMAIN / NODATA: the apex SOA in authority, with the negative TTL (RFC 2308 §3); at or
   // below a registry region (unless at a static name) no more than ttl.negative_s, so that an
   // app registered a moment later is not hidden behind a cached miss for long.
@@ -197,7 +233,7 @@ class Responder {
       truncated_ = true;
       return rcode::kNoError;
     }
-    write_additional(targets);
+    write_additional(targets, cut);
     return rcode::kNoError;
   }
 
@@ -261,66 +297,49 @@ class Responder {
     return !w_.failed();
   }
 
-  // Addresses of SRV/NS targets, whole RRsets only and never a reason for TC (RFC 2181 §9).
-  void write_additional(std::size_t targets) {
+  // Addresses of SRV/NS targets, whole RRsets only and never a reason for TC (RFC 2181 §9),
+  // except in a referral below `cut`: the glue of name servers at or below the cut is
+  // required (RFC 9471 §3), so it goes first and TC is set when it does not fit. Glue of
+  // other (sibling) name servers is optional and may be dropped.
+  void write_additional(std::size_t targets, std::string_view cut = {}) {
+    if (!cut.empty() && !write_glue(targets, cut, /*in_domain=*/true)) {
+      truncated_ = true;
+      return;
+    }
+    write_glue(targets, cut, /*in_domain=*/false);
+  }
+
+  // Writes the A/AAAA RRsets of the targets that are (or are not) at or below `cut`; false
+  // at the first that does not fit.
+  bool write_glue(std::size_t targets, std::string_view cut, bool in_domain) {
     for (std::size_t i = 0; i < targets; ++i) {
       const catalog::Block& block = *targets_[i].block;
-      const Node& node = block.nodes[targets_[i].node];
+      std::uint32_t index = targets_[i].node;
+      if (in_domain != (!cut.empty() && wire::is_at_or_below(block.name(index), cut))) continue;
       for (std::uint16_t t : {type::kA, type::kAaaa}) {
-        const RRset* set = block.rrset(node, t);
-        if (set == nullptr || targets_[i].name_offset == 0) continue;
+        const RRset* set = block.rrset(block.nodes[index], t);
+        if (set == nullptr) continue;
         auto mark = w_.mark();
         std::uint16_t before = arcount_;
         std::size_t none = kMaxTargets;  // additional records add no further targets
-        if (!write_rrset(block, *set, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
+        if (targets_[i].name_offset == 0 ||
+            !write_rrset(block, *set, 0xC000 | targets_[i].name_offset, arcount_, &none)) {
           w_.rollback(mark);
           arcount_ = before;
-          return;
+          return false;
         }
       }
     }
+    return true;
   }
 
   void write_opt(std::uint8_t code) {
-    w_.u8(0);  // root owner
-    w_.u16(type::kOpt);
-    w_.u16(std::max<std::uint16_t>(limits_.our_payload_size, wire::kMinUdpPayload));
-    std::uint32_t ttl = static_cast<std::uint32_t>(code >> 4) << 24;  // extended rcode
-    if (q_.dnssec_ok) ttl |= 0x8000;  // RFC 3225: DO is copied into the response
-    w_.u32(ttl);
-    auto rdlength_at = w_.size();
-    w_.u16(0);
-    if (q_.cookie_length >= 8) write_cookie();
-    if (ctx_.transport == Transport::kTcp && q_.tcp_keepalive) {
-      w_.u16(wire::edns::kOptionTcpKeepalive);
-      w_.u16(2);
-      w_.u16(limits_.tcp_idle_timeout_100ms);
-    }
-    if (!w_.failed()) {
-      wire::put_u16(w_.data() + rdlength_at,
-                    static_cast<std::uint16_t>(w_.size() - rdlength_at - 2));
+    auto mark = w_.mark();
+    if (query::write_opt(w_, code, q_, limits_, ctx_, now_)) {
       ++arcount_;
+    } else {
+      w_.rollback(mark);  // cannot happen (the room was reserved), but never half an OPT
     }
-  }
-
-  // RFC 7873 + RFC 9018 server cookie: version 1, 3 reserved octets, a 32-bit timestamp and
-  // SipHash-2-4(client cookie | version | reserved | timestamp | client address).
-  void write_cookie() {
-    std::uint8_t input[8 + 8 + 16];
-    std::memcpy(input, q_.cookie.data(), 8);
-    std::uint8_t* server = input + 8;
-    server[0] = 1;
-    server[1] = server[2] = server[3] = 0;
-    wire::put_u32(server + 4, static_cast<std::uint32_t>(now_ / common::kNanosPerSecond));
-    std::size_t address = std::min<std::size_t>(ctx_.client_address.size(), 16);
-    if (address != 0) std::memcpy(input + 16, ctx_.client_address.data(), address);
-    std::uint64_t hash = common::siphash24(limits_.cookie_secret,
-                                           std::span<const std::uint8_t>(input, 16 + address));
-    w_.u16(wire::edns::kOptionCookie);
-    w_.u16(8 + kServerCookieLength);
-    w_.bytes(input, 16);
-    for (int i = 7; i >= 0; --i)
-      w_.u8(static_cast<std::uint8_t>(hash >> (i * 8)));
   }
 
   void set_flag(std::uint16_t f) { flags_extra_ |= f; }

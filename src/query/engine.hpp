@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "catalog/snapshot.hpp"
 #include "common/clock.hpp"
@@ -14,12 +15,33 @@ namespace discodns::query {
 
 enum class Transport : std::uint8_t { kUdp, kTcp };
 
+// A short byte string held inline, so Limits stays a plain value that servers copy (nothing
+// to allocate or to outlive). Longer text is cut at N (the config refuses it first).
+template <std::size_t N>
+struct InlineText {
+  std::array<std::uint8_t, N> bytes{};
+  std::uint16_t size = 0;
+  std::span<const std::uint8_t> view() const { return {bytes.data(), size}; }
+  void assign(std::string_view text) {
+    size = static_cast<std::uint16_t>(text.size() < N ? text.size() : N);
+    for (std::size_t i = 0; i < size; ++i)
+      bytes[i] = static_cast<std::uint8_t>(text[i]);
+  }
+};
+
+inline constexpr std::size_t kMaxTxtLength = 255;   // one TXT character-string
+inline constexpr std::size_t kMaxNsidLength = 128;  // ours; RFC 5001 sets no limit
+
 // Fixed per server: from the config.
 struct Limits {
   std::uint16_t our_payload_size = 1232;       // advertised in our OPT; caps UDP answers with EDNS
   unsigned max_address_records = 0;            // cap on A/AAAA records per answer; 0 = none
   std::uint16_t tcp_idle_timeout_100ms = 100;  // RFC 7828 edns-tcp-keepalive value we send
   std::array<std::uint8_t, 16> cookie_secret{};  // RFC 7873 server cookie key
+  // Which replica answered (query/identity.hpp); each off while empty.
+  InlineText<kMaxTxtLength> identity;  // CH TXT id.server. and hostname.bind.
+  InlineText<kMaxTxtLength> version;   // CH TXT version.bind.
+  InlineText<kMaxNsidLength> nsid;     // RFC 5001 NSID option payload
 };
 
 // Varies per query.

@@ -14,6 +14,10 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
 
+// The config refuses what the engine's inline copies could not hold.
+static_assert(query::kMaxTxtLength == config::kMaxTxtLength);
+static_assert(query::kMaxNsidLength == config::kMaxNsidLength);
+
 // Port 0: how many free ports to try before giving up.
 constexpr int kPortPickAttempts = 8;
 
@@ -44,6 +48,9 @@ ServerOptions options_from_config(const config::Config& config) {
   auto idle_100ms = server.tcp_idle_timeout.count() / 100;
   o.limits.tcp_idle_timeout_100ms = static_cast<std::uint16_t>(
       std::clamp<long long>(static_cast<long long>(idle_100ms), 0, 65535));
+  o.limits.identity.assign(server.identity);
+  o.limits.version.assign(server.version);
+  o.limits.nsid.assign(server.nsid);
   o.tcp.idle_timeout = server.tcp_idle_timeout;
   // A client that does not read its answers for as long as an idle one would be closed.
   o.tcp.write_timeout = server.tcp_idle_timeout;

@@ -1,5 +1,6 @@
 // parse_query: the hand-written parser on the hot path. Reads a query's header, its one
-// question and its OPT record without allocating, never past the end of the packet.
+// question, an IXFR query's SOA and its OPT record without allocating, never past the end of
+// the packet.
 #pragma once
 
 #include <array>
@@ -17,6 +18,8 @@ enum class ParseStatus : std::uint8_t {
   kFormErr,  // header can be echoed; question may or may not be (question_length != 0)
   kNotImp,   // opcode other than QUERY
   kBadVers,  // EDNS version > 0 (RFC 6891 §6.1.3)
+  // QDCOUNT=0 with only a COOKIE option: the client asks for a server cookie (RFC 7873 §5.4).
+  kCookieOnly,
 };
 
 struct QueryView {
@@ -31,6 +34,11 @@ struct QueryView {
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
 
+  // IXFR (RFC 1995 §3): the client's SOA in the authority section, and its serial.
+  bool has_ixfr_soa = false;
+  std::uint32_t ixfr_serial = 0;
+
+  // With kFormErr: true only when the OPT itself parsed (then the FORMERR carries one).
   bool has_opt = false;
   std::uint16_t udp_payload = 0;  // as asked, before the 512 floor
   std::uint8_t edns_version = 0;
@@ -39,6 +47,7 @@ struct QueryView {
   std::uint8_t cookie_length = 0;  // 0 = no cookie option
   std::array<std::uint8_t, 40> cookie{};
   bool tcp_keepalive = false;  // RFC 7828 option present
+  bool nsid = false;           // RFC 5001: an empty NSID option asks for our NSID
 };
 
 ParseStatus parse_query(std::span<const std::uint8_t> packet, QueryView& out) noexcept;

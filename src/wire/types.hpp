@@ -1,4 +1,4 @@
-// DNS constants (RFC 1035 §3.2, RFC 6891, RFC 2782, RFC 7873, RFC 7828).
+// DNS constants (RFC 1035 §3.2, RFC 6891, RFC 2782, RFC 7873, RFC 7828, RFC 5001).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +28,7 @@ inline constexpr std::uint16_t kAny = 255;
 
 namespace klass {
 inline constexpr std::uint16_t kIn = 1;
+inline constexpr std::uint16_t kCh = 3;  // CHAOS: server identity (RFC 4892)
 inline constexpr std::uint16_t kAny = 255;
 }  // namespace klass
 
@@ -43,6 +44,7 @@ inline constexpr std::uint8_t kBadCookie = 23;
 }  // namespace rcode
 
 namespace edns {
+inline constexpr std::uint16_t kOptionNsid = 3;           // RFC 5001
 inline constexpr std::uint16_t kOptionTcpKeepalive = 11;  // RFC 7828
 inline constexpr std::uint16_t kOptionCookie = 10;        // RFC 7873
 }  // namespace edns

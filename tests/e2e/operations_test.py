@@ -2,8 +2,9 @@
 """Running discodns as a service: sd_notify (READY/RELOADING/STOPPING), SIGHUP reload (a good
 zone change applied, a bad config refused with the old one still serving), and the admin
 HTTP endpoints (/metrics parsed by the Prometheus client library's parser, /healthz,
-/readyz, /debug/registry), the systemd watchdog, and a process that never half-dies (injected
-faults in the admin and registry threads, accept back-off out of descriptors).
+/readyz, /debug/registry), the systemd watchdog, a process that never half-dies (injected
+faults in the admin and registry threads, accept back-off out of descriptors), and the
+identity answers (NSID, CH TXT id.server).
 
 usage: operations_test.py DISCODNS_BINARY SOURCE_DIR
 """
@@ -458,6 +459,44 @@ class Watchdog(Base):
         self.assertEqual(self.metric("discodns_watchdog_withheld_total"), 0)
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
+
+
+class Identity(Base):
+    """server.identity / nsid / version (off by default): `dig +nsid` and `dig CH TXT
+    id.server` tell an operator which replica answered."""
+    SERVER_EXTRA = 'identity = "dns-3.fra"\nnsid = "fra-3"\nversion = "discodns test"'
+
+    def test_nsid_and_chaos_identity(self):
+        self.notifications("READY=1")
+        name = "goim.comet.dev.gd.china.example.com"
+        out = self.dig("+nsid", "A", name)
+        self.assertIn("10.0.0.11", out)
+        self.assertRegex(out, r'NSID: 66 72 61 2d 33 \(("fra-3"|f r a - 3)\)')
+        self.assertNotIn("NSID", self.dig("A", name))  # not asked, not sent
+        for transport in ("+notcp", "+tcp"):
+            for qname in ("id.server", "hostname.bind"):
+                out = self.dig(transport, "CH", "TXT", qname)
+                self.assertIn("status: NOERROR", out)
+                self.assertRegex(out, r"flags: qr aa")
+                self.assertRegex(out, qname + r'\.\s+0\s+CH\s+TXT\s+"dns-3.fra"')
+        self.assertEqual(self.dig("+short", "CH", "TXT", "version.bind").strip(),
+                         '"discodns test"')
+        self.assertIn("status: REFUSED", self.dig("CH", "TXT", "authors.bind"))
+
+
+class NoIdentity(Base):
+    """Without the keys: no NSID, CHAOS questions REFUSED (as before)."""
+
+    def test_identity_is_off_by_default(self):
+        self.notifications("READY=1")
+        out = self.dig("+nsid", "A", "goim.comet.dev.gd.china.example.com")
+        self.assertIn("10.0.0.11", out)
+        self.assertIn("OPT PSEUDOSECTION", out)
+        self.assertNotIn("NSID", out)
+        for qname in ("id.server", "hostname.bind", "version.bind"):
+            out = self.dig("CH", "TXT", qname)
+            self.assertIn("status: REFUSED", out)
+            self.assertNotIn("ANSWER SECTION", out)
 
 
 if __name__ == "__main__":

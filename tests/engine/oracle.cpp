@@ -8,8 +8,8 @@ namespace discodns::testing {
 std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                      const QueryOptions& options) {
   ldns_pkt* pkt = nullptr;
-  ldns_status s = ldns_pkt_query_new_frm_str(&pkt, name.c_str(), type, LDNS_RR_CLASS_IN,
-                                             options.rd ? LDNS_RD : 0);
+  ldns_status s =
+      ldns_pkt_query_new_frm_str(&pkt, name.c_str(), type, options.klass, options.rd ? LDNS_RD : 0);
   EXPECT_EQ(s, LDNS_STATUS_OK);
   ldns_pkt_set_id(pkt, options.id);
   if (options.edns) {
@@ -33,6 +33,19 @@ PacketPtr decode(const std::vector<std::uint8_t>& wire) {
   ldns_status s = ldns_wire2pkt(&pkt, wire.data(), wire.size());
   EXPECT_EQ(s, LDNS_STATUS_OK) << ldns_get_errorstr_by_id(s);
   return PacketPtr(pkt, &ldns_pkt_free);
+}
+
+std::multimap<std::uint16_t, std::vector<std::uint8_t>> edns_options(ldns_pkt* pkt) {
+  std::multimap<std::uint16_t, std::vector<std::uint8_t>> out;
+  if (!ldns_pkt_edns(pkt)) return out;
+  ldns_edns_option_list* list = ldns_pkt_edns_get_option_list(pkt);
+  for (std::size_t i = 0; list && i < ldns_edns_option_list_get_count(list); ++i) {
+    ldns_edns_option* option = ldns_edns_option_list_get_option(list, i);
+    const std::uint8_t* data = ldns_edns_get_data(option);
+    out.emplace(ldns_edns_get_code(option),
+                std::vector<std::uint8_t>(data, data + ldns_edns_get_size(option)));
+  }
+  return out;
 }
 
 std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@ struct QueryOptions {
   bool edns = false;
   std::uint16_t udp_size = 1232;
   bool dnssec_ok = false;
+  ldns_rr_class klass = LDNS_RR_CLASS_IN;
 };
 
 // A wire-format query made by ldns.
@@ -33,6 +36,55 @@ std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
 
 // Decodes a response; fails the test when ldns cannot parse it.
 PacketPtr decode(const std::vector<std::uint8_t>& wire);
+
+// The EDNS options of a decoded response, by code, as ldns reads them (empty: no OPT or none).
+std::multimap<std::uint16_t, std::vector<std::uint8_t>> edns_options(ldns_pkt* pkt);
+
+// Builds packets byte by byte.
+struct Packet {
+  std::vector<std::uint8_t> b;
+  Packet& u8(std::uint8_t v) {
+    b.push_back(v);
+    return *this;
+  }
+  Packet& u16(std::uint16_t v) { return u8(static_cast<std::uint8_t>(v >> 8)).u8(v & 0xff); }
+  Packet& u32(std::uint32_t v) { return u16(static_cast<std::uint16_t>(v >> 16)).u16(v & 0xffff); }
+  Packet& header(std::uint16_t flags, std::uint16_t qd, std::uint16_t an = 0, std::uint16_t ns = 0,
+                 std::uint16_t ar = 0) {
+    return u16(0xBEEF).u16(flags).u16(qd).u16(an).u16(ns).u16(ar);
+  }
+  Packet& name(const std::string& dotted) {
+    std::size_t start = 0;
+    while (start < dotted.size()) {
+      std::size_t dot = dotted.find('.', start);
+      std::string label = dotted.substr(start, dot - start);
+      u8(static_cast<std::uint8_t>(label.size()));
+      for (char c : label)
+        u8(static_cast<std::uint8_t>(c));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    return u8(0);
+  }
+  Packet& question(const std::string& dotted, std::uint16_t type = 1, std::uint16_t klass = 1) {
+    return name(dotted).u16(type).u16(klass);
+  }
+  // OPT with the given options (code, data).
+  Packet& opt(std::uint16_t size, std::uint8_t version = 0,
+              std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> options = {}) {
+    u8(0).u16(41).u16(size).u8(0).u8(version).u16(0);
+    std::size_t length = 0;
+    for (auto& [code, data] : options)
+      length += 4 + data.size();
+    u16(static_cast<std::uint16_t>(length));
+    for (auto& [code, data] : options) {
+      u16(code).u16(static_cast<std::uint16_t>(data.size()));
+      for (auto c : data)
+        u8(c);
+    }
+    return *this;
+  }
+};
 
 // Records of one section, filtered by type (0 = all).
 std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type = 0);

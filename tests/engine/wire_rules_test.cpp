@@ -11,52 +11,6 @@ namespace {
 
 constexpr common::Nanos kNow = 1'800'000'000LL * common::kNanosPerSecond;
 
-// Builds packets byte by byte.
-struct Packet {
-  std::vector<std::uint8_t> b;
-  Packet& u8(std::uint8_t v) {
-    b.push_back(v);
-    return *this;
-  }
-  Packet& u16(std::uint16_t v) { return u8(static_cast<std::uint8_t>(v >> 8)).u8(v & 0xff); }
-  Packet& u32(std::uint32_t v) { return u16(static_cast<std::uint16_t>(v >> 16)).u16(v & 0xffff); }
-  Packet& header(std::uint16_t flags, std::uint16_t qd, std::uint16_t an = 0, std::uint16_t ns = 0,
-                 std::uint16_t ar = 0) {
-    return u16(0xBEEF).u16(flags).u16(qd).u16(an).u16(ns).u16(ar);
-  }
-  Packet& name(const std::string& dotted) {
-    std::size_t start = 0;
-    while (start < dotted.size()) {
-      std::size_t dot = dotted.find('.', start);
-      std::string label = dotted.substr(start, dot - start);
-      u8(static_cast<std::uint8_t>(label.size()));
-      for (char c : label)
-        u8(static_cast<std::uint8_t>(c));
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
-    return u8(0);
-  }
-  Packet& question(const std::string& dotted, std::uint16_t type = 1, std::uint16_t klass = 1) {
-    return name(dotted).u16(type).u16(klass);
-  }
-  // OPT with the given options (code, data).
-  Packet& opt(std::uint16_t size, std::uint8_t version = 0,
-              std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> options = {}) {
-    u8(0).u16(41).u16(size).u8(0).u8(version).u16(0);
-    std::size_t length = 0;
-    for (auto& [code, data] : options)
-      length += 4 + data.size();
-    u16(static_cast<std::uint16_t>(length));
-    for (auto& [code, data] : options) {
-      u16(code).u16(static_cast<std::uint16_t>(data.size()));
-      for (auto c : data)
-        u8(c);
-    }
-    return *this;
-  }
-};
-
 const std::string kName = "goim.comet.dev.gd.china.example.com";
 
 class WireRulesTest : public ::testing::Test {

@@ -564,3 +564,35 @@ TEST(ConfigRrl, OffByDefaultAndBounded) {
 
 }  // namespace
 }  // namespace discodns::config
+
+namespace discodns::config {
+namespace {
+
+// server.identity / version / nsid: off (empty) by default, bounded so that a TXT string and
+// an NSID option always fit.
+TEST(ConfigIdentity, OffByDefaultAndBounded) {
+  Config defaults = load(kBase);
+  EXPECT_EQ(defaults.server.identity, "");
+  EXPECT_EQ(defaults.server.version, "");
+  EXPECT_EQ(defaults.server.nsid, "");
+  Config c =
+      load(with_base("[server]\nidentity = \"dns-3.fra\"\nversion = \"discodns 0.1.0\"\n"
+                     "nsid = \"fra-3\"\n"));
+  EXPECT_EQ(c.server.identity, "dns-3.fra");
+  EXPECT_EQ(c.server.version, "discodns 0.1.0");
+  EXPECT_EQ(c.server.nsid, "fra-3");
+  EXPECT_NE(c, defaults);  // a reload sees the change (and names [server])
+  EXPECT_EQ(load(with_base("[server]\nidentity = \"" + std::string(255, 'x') + "\"\n"))
+                .server.identity.size(),
+            255u);
+  expect_error(with_base("[server]\nidentity = \"" + std::string(256, 'x') + "\"\n"), 2,
+               "server.identity", "must be at most 255 bytes, got 256");
+  expect_error(with_base("[server]\n\nversion = \"" + std::string(300, 'v') + "\"\n"), 3,
+               "server.version", "must be at most 255 bytes, got 300");
+  expect_error(with_base("[server]\nnsid = \"" + std::string(129, 'n') + "\"\n"), 2, "server.nsid",
+               "must be at most 128 bytes, got 129");
+  expect_error(with_base("[server]\nidentity = true\n"), 2, "server.identity", "string");
+}
+
+}  // namespace
+}  // namespace discodns::config
