@@ -12,6 +12,8 @@
 #include "config/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/fd_limit.hpp"
+#include "daemon/signals.hpp"
+#include "daemon/tools.hpp"
 #include "server/socket_activation.hpp"
 
 namespace {

@@ -158,20 +158,4 @@ class Daemon {
   bool stopped_ = false;
 };
 
-// `discodns --check-config FILE`: loads the config, the zone file and every registry file.
-// Returns "" when all is well, else the first error ("FILE:LINE: key: reason" for config).
-std::string check_config(const std::filesystem::path& file);
-
-// `--dump-zone`: reads the sources once and writes the zone as it would be served now.
-void dump_zone(const config::Config& config, std::ostream& out);
-
-// Stop signals (SIGTERM, SIGINT) are taken by wait_for_stop_signal only: call
-// block_stop_signals in main before any thread starts, so every thread inherits the mask.
-void block_stop_signals();
-// Waits for SIGTERM, SIGINT or SIGHUP; returns the signal number.
-int wait_for_signal();
-// Waits up to `timeout` for SIGTERM or SIGINT (a second one cuts a shutdown grace short);
-// true when one came.
-bool wait_for_stop_signal(std::chrono::milliseconds timeout);
-
 }  // namespace discodns::daemon

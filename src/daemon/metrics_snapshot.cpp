@@ -1,4 +1,4 @@
-#include "daemon/snapshot_metrics.hpp"
+#include "daemon/metrics.hpp"
 
 #include <cstddef>
 
