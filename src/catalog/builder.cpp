@@ -38,7 +38,7 @@ class Builder {
 
   // An incremental build when the previous snapshot was built from the same zone and regions;
   // otherwise, or when a change touches a name two services compete for, a full one.
-  std::shared_ptr<const Snapshot> run() {
+  std::shared_ptr<const BuildState> run() {
     start();
     if (!incremental()) {
       start();  // drop what an abandoned incremental attempt did
@@ -47,14 +47,15 @@ class Builder {
     build_pending();
     snap_->counts = {};
     for (std::size_t r = 0; r < snap_->region_counts.size(); ++r) {
-      const auto& source = snap_->sources[r];
+      const auto& source = state_->sources[r];
       snap_->region_counts[r].skipped_instances = source ? source->skipped_instances : 0;
       snap_->counts += snap_->region_counts[r];
     }
     snap_->counts.services = snap_->services.size();
     snap_->counts.names += snap_->zone->nodes.size() + snap_->empty_names.size();
     static_cast<ServedCounts&>(stats_) = snap_->counts;
-    return snap_;
+    state_->snapshot = snap_;
+    return state_;
   }
 
  private:
@@ -68,6 +69,7 @@ class Builder {
   // A new snapshot with the zone block, the regions' state and no services yet.
   void start() {
     snap_ = std::make_shared<Snapshot>();
+    state_ = std::make_shared<BuildState>();
     pending_.clear();
     dirty_parents_.clear();
     suffixes_.clear();
@@ -79,7 +81,7 @@ class Builder {
     snap_->built_ns = in_.built_ns;
     snap_->ttl = in_.ttl;
     snap_->negative_ttl = std::min(zone.soa_ttl, zone.soa_minimum);
-    snap_->zone_source = in_.zone;
+    state_->zone_source = in_.zone;
     add_zone_block();
     rules_.clear();
     snap_->region_counts.assign(in_.regions.size(), {});
@@ -99,7 +101,7 @@ class Builder {
       if (!region.frozen_time) state.reconcile_interval_ns = region.reconcile_interval_ns;
       rules_.push_back({in_.ttl, state.reconcile_interval_ns, state.frozen_now_ns});
       snap_->regions.push_back(std::move(state));
-      snap_->sources.push_back(served ? region.data : nullptr);
+      state_->sources.push_back(served ? region.data : nullptr);
       suffixes_.push_back(served ? wire::wire_label(*key_label(region.region)) + zone.apex : "");
     }
   }
@@ -107,10 +109,10 @@ class Builder {
   void full() {
     for (std::uint32_t n = 0; n < snap_->zone->nodes.size(); ++n)
       add_ancestors(snap_->zone->name(n));
-    for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
-      if (!snap_->sources[r]) continue;
+    for (std::size_t r = 0; r < state_->sources.size(); ++r) {
+      if (!state_->sources[r]) continue;
       // In (appid, env, zone) order: of two services with one name, the first one wins.
-      for (const auto& app : snap_->sources[r]->sorted()) {
+      for (const auto& app : state_->sources[r]->sorted()) {
         for_each_zone(*app.second, [&](std::span<const registry::AppInstance> group) {
           add_group(static_cast<std::uint16_t>(r), *app.first, group);
         });
@@ -122,20 +124,22 @@ class Builder {
   // from: removes their old services, adds their new ones, and rebuilds the services whose
   // host names they may shadow. false: a full build is needed.
   bool incremental() {
-    const Snapshot* prev = in_.previous.get();
+    const BuildState* prev = in_.previous.get();
     if (prev == nullptr || !reusable(*prev)) return false;
     incremental_ = true;
-    snap_->services = prev->services;  // shares every shard until written
-    snap_->empty_names = prev->empty_names;
-    snap_->contested = prev->contested;
-    snap_->fresh = prev->fresh;  // shares every chunk until written
-    snap_->region_counts = prev->region_counts;
+    const Snapshot& before = *prev->snapshot;
+    snap_->services = before.services;  // shares every shard until written
+    snap_->empty_names = before.empty_names;
+    snap_->fresh = before.fresh;  // shares every chunk until written
+    snap_->region_counts = before.region_counts;
+    state_->origins = prev->origins;
+    state_->contested = prev->contested;
     std::vector<Change> changes;
     if (!find_changes(*prev, changes)) return false;
     // When most apps changed shape, undoing and redoing each costs more than starting from
     // nothing. Apps that only renewed cost little either way (a reconcile renews them all).
     std::size_t apps = 0;
-    for (const auto& source : snap_->sources)
+    for (const auto& source : state_->sources)
       apps += source ? source->apps() : 0;
     if (changes.size() > apps / 2 + 16) return false;
     for (const Change& c : changes) {
@@ -160,9 +164,10 @@ class Builder {
   // Whether `prev` was built from the same zone and regions, with freshness computed the same
   // way (TTL settings, reconcile intervals, a file's time; otherwise every slot changes), and
   // without so many dead slots that its table wants compacting.
-  bool reusable(const Snapshot& prev) const {
-    if (prev.sources.size() != snap_->sources.size() || prev.ttl != in_.ttl ||
-        (prev.zone_source != in_.zone && *prev.zone_source != *in_.zone)) {
+  bool reusable(const BuildState& prev_state) const {
+    const Snapshot& prev = *prev_state.snapshot;
+    if (prev_state.sources.size() != state_->sources.size() || prev.ttl != in_.ttl ||
+        (prev_state.zone_source != in_.zone && *prev_state.zone_source != *in_.zone)) {
       return false;
     }
     for (std::size_t r = 0; r < prev.regions.size(); ++r) {
@@ -170,7 +175,7 @@ class Builder {
       const RegionState& after = snap_->regions[r];
       if (before.label != after.label || before.frozen_now_ns != after.frozen_now_ns ||
           before.reconcile_interval_ns != after.reconcile_interval_ns ||
-          (prev.sources[r] == nullptr) != (snap_->sources[r] == nullptr)) {
+          (prev_state.sources[r] == nullptr) != (state_->sources[r] == nullptr)) {
         return false;
       }
     }
@@ -189,12 +194,12 @@ class Builder {
   // go to `changes` (compiled again); those whose renew/observed times alone moved get new
   // freshness slots right away, while their instances are in the cache. false: a full build
   // is needed.
-  bool find_changes(const Snapshot& prev, std::vector<Change>& changes) {
+  bool find_changes(const BuildState& prev, std::vector<Change>& changes) {
     bool ok = true;
-    for (std::size_t r = 0; r < snap_->sources.size(); ++r) {
-      if (!snap_->sources[r]) continue;  // not served, then or now
+    for (std::size_t r = 0; r < state_->sources.size(); ++r) {
+      if (!state_->sources[r]) continue;  // not served, then or now
       auto region = static_cast<std::uint16_t>(r);
-      for_each_changed_app(*prev.sources[r], *snap_->sources[r],
+      for_each_changed_app(*prev.sources[r], *state_->sources[r],
                            [&](const registry::AppKey& app, const registry::AppInstances* b,
                                const registry::AppInstances* a, bool shape) {
                              if (shape) {
@@ -215,17 +220,17 @@ class Builder {
     for_each_zone(instances, [&](std::span<const registry::AppInstance> group) {
       const bool named =
           service_name_into(name_buffer_, app, group.front().zone, suffixes_[region]);
-      const auto* block = named ? snap_->services.find(name_buffer_) : nullptr;
+      const auto* origin = named ? state_->origins.find(name_buffer_) : nullptr;
       // No block: an invalid or shadowed name, or one compiled anyway in this build.
-      if (block == nullptr || *block == nullptr) return;
-      const Block& b = **block;
+      if (origin == nullptr || *origin == nullptr) return;
+      const ServiceOrigin& o = **origin;
       // Another app's block (appids equal but for case): this app's group is not served.
-      if (b.region != region || b.app != app || b.zone_key != group.front().zone) return;
-      if (b.instances != group.size()) {
+      if (o.region != region || o.app != app || o.discovery_zone != group.front().zone) return;
+      if (o.instances != group.size()) {
         ok = false;
         return;
       }
-      fill_freshness(b, group, rules_[region], snap_->fresh);
+      fill_freshness(o, group, rules_[region], snap_->fresh);
       ++stats_.blocks_refreshed;
     });
     return ok;
@@ -249,7 +254,7 @@ class Builder {
       // Appids equal but for case share one name: the first one wins.
       if (incremental_) return false;
       counts.shadowed_names += group.size();
-      snap_->contested.insert(*name);
+      state_->contested.insert(*name);
       return true;
     }
     snap_->services.writable(*name);  // null until compiled
@@ -272,14 +277,15 @@ class Builder {
       counts.shadowed_names -= group.size();
       return true;
     }
-    if (snap_->contested.contains(*name)) return false;
-    const auto* block = snap_->services.find(*name);
-    if (block == nullptr || *block == nullptr || (*block)->region != region ||
-        (*block)->app != app || (*block)->zone_key != group.front().zone) {
+    if (state_->contested.contains(*name)) return false;
+    const auto* origin = state_->origins.find(*name);
+    if (origin == nullptr || *origin == nullptr || (*origin)->region != region ||
+        (*origin)->app != app || (*origin)->discovery_zone != group.front().zone) {
       return false;  // not built the way this build assumes: start again from scratch
     }
-    uncount(**block);
+    uncount(**origin);
     snap_->services.erase(*name);
+    state_->origins.erase(*name);
     remove_ancestors(*name);
     mark_parent(*name);
     return true;
@@ -295,17 +301,17 @@ class Builder {
 
   bool rebuild_dirty_parents() {
     for (const auto& parent : dirty_parents_) {
-      const auto* block = snap_->services.find(parent);
-      if (block == nullptr || *block == nullptr) continue;  // none, or being built anyway
-      const Block& old = **block;
+      const auto* origin = state_->origins.find(parent);
+      if (origin == nullptr || *origin == nullptr) continue;  // none, or being built anyway
+      const ServiceOrigin& old = **origin;
       const auto* apps =
-          snap_->sources[old.region]->shard(registry::RegistryData::shard_of(old.app));
+          state_->sources[old.region]->shard(registry::RegistryData::shard_of(old.app));
       auto entry =
           apps != nullptr ? apps->find(old.app) : registry::RegistryData::Apps::const_iterator{};
       if (apps == nullptr || entry == apps->end()) return false;
       const registry::AppInstances* instances = entry->second.instances.get();
       auto [first, last] =
-          std::equal_range(instances->begin(), instances->end(), old.zone_key,
+          std::equal_range(instances->begin(), instances->end(), old.discovery_zone,
                            [](const auto& x, const auto& y) { return zone_of(x) < zone_of(y); });
       if (first == last) return false;
       uncount(old);
@@ -318,26 +324,27 @@ class Builder {
   static const std::string& zone_of(const registry::AppInstance& i) { return i.zone; }
   static const std::string& zone_of(const std::string& zone) { return zone; }
 
-  void uncount(const Block& block) {
-    ServedCounts& counts = snap_->region_counts[block.region];
-    counts.names -= block.nodes.size();
-    counts.instances -= block.instances;
-    counts.hostname_collisions -= block.hostname_collisions;
-    counts.shadowed_names -= block.shadowed_names;
-    snap_->fresh.release(static_cast<std::uint32_t>(block.records.size()));
+  void uncount(const ServiceOrigin& origin) {
+    ServedCounts& counts = snap_->region_counts[origin.region];
+    counts.names -= origin.block->nodes.size();
+    counts.instances -= origin.instances;
+    counts.hostname_collisions -= origin.hostname_collisions;
+    counts.shadowed_names -= origin.shadowed_names;
+    snap_->fresh.release(static_cast<std::uint32_t>(origin.block->records.size()));
   }
 
   void build_pending() {
     for (const Group& g : pending_) {
       ServedCounts& counts = snap_->region_counts[g.region];
-      std::shared_ptr<Block> block = compile_service(g.name, g.region, *g.app, g.instances, *snap_);
-      block->fresh_base = snap_->fresh.allocate(static_cast<std::uint32_t>(block->records.size()));
-      fill_freshness(*block, g.instances, rules_[g.region], snap_->fresh);
-      counts.names += block->nodes.size();
-      counts.instances += block->instances;
-      counts.hostname_collisions += block->hostname_collisions;
-      counts.shadowed_names += block->shadowed_names;
-      snap_->services.writable(g.name) = std::move(block);
+      std::shared_ptr<const ServiceOrigin> origin =
+          compile_service(g.name, g.region, *g.app, g.instances, *snap_, snap_->fresh);
+      fill_freshness(*origin, g.instances, rules_[g.region], snap_->fresh);
+      counts.names += origin->block->nodes.size();
+      counts.instances += origin->instances;
+      counts.hostname_collisions += origin->hostname_collisions;
+      counts.shadowed_names += origin->shadowed_names;
+      snap_->services.writable(g.name) = origin->block;
+      state_->origins.writable(g.name) = std::move(origin);
     }
     stats_.incremental = incremental_;
     stats_.blocks_built = pending_.size();
@@ -378,6 +385,7 @@ class Builder {
   const BuildInput& in_;
   BuildStats& stats_;
   std::shared_ptr<Snapshot> snap_;
+  std::shared_ptr<BuildState> state_;
   std::vector<std::string> suffixes_;  // per region: region.apex in wire form, "" if not served
   std::vector<FreshnessRule> rules_;   // per region: how its instances' good_until is computed
   std::vector<Group> pending_;         // services to compile
@@ -388,10 +396,14 @@ class Builder {
 
 }  // namespace
 
-std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input, BuildStats* stats) {
+std::shared_ptr<const BuildState> build(const BuildInput& input, BuildStats* stats) {
   BuildStats local;
   Builder builder(input, stats ? *stats : local);
   return builder.run();
+}
+
+std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input, BuildStats* stats) {
+  return build(input, stats)->snapshot;
 }
 
 std::uint32_t next_serial(std::uint32_t previous, std::uint32_t zone_file_serial,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/build_state.hpp"
 #include "catalog/snapshot.hpp"
 #include "catalog/static_zone.hpp"
 #include "catalog/ttl_policy.hpp"
@@ -31,10 +32,11 @@ struct RegionData {
 };
 
 struct BuildInput {
-  // The snapshot being replaced, if any: the apps whose data is the same object as the one
-  // it was built from keep their blocks, and are not even looked at, so one app's change
-  // costs one app's build (registry::RegistryData shares unchanged apps between versions).
-  std::shared_ptr<const Snapshot> previous;
+  // The state of the build being followed, if any: the apps whose data is the same object as
+  // the one it was built from keep their blocks, and are not even looked at, so one app's
+  // change costs one app's build (registry::RegistryData shares unchanged apps between
+  // versions).
+  std::shared_ptr<const BuildState> previous;
   std::shared_ptr<const StaticZone> zone;
   std::vector<RegionData> regions;
   TtlPolicy ttl;
@@ -50,6 +52,9 @@ struct BuildStats : ServedCounts {
   bool incremental = false;            // only changed apps were looked at
 };
 
+// The snapshot (state->snapshot) and the state the next build follows.
+std::shared_ptr<const BuildState> build(const BuildInput& input, BuildStats* stats = nullptr);
+// A build whose state is not needed (tools, one-off builds): the snapshot alone.
 std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input,
                                                BuildStats* stats = nullptr);
 

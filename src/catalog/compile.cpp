@@ -1,6 +1,6 @@
 // Compiling names into Blocks: records are first collected per name (Pending*), then laid out
 // in a block's flat arrays in a stable order (equal inputs, equal bytes). A service block also
-// records which of its instances each record's freshness comes from (Block::fresh_sources).
+// records which of its instances each record's freshness comes from (ServiceOrigin).
 #include "catalog/compile.hpp"
 
 #include <arpa/inet.h>
@@ -172,7 +172,8 @@ void lay_out_names(Block& block, const Ordered& ordered, std::size_t name_bytes)
   block.name_offsets.push_back(static_cast<std::uint32_t>(block.name_bytes.size()));
 }
 
-void add_record(Block& block, const RRset& set, const PendingRecord& pr) {
+// `origin`: null for the zone file's records, which have no freshness.
+void add_record(Block& block, const RRset& set, const PendingRecord& pr, ServiceOrigin* origin) {
   Record rec;
   // Additional-section targets inside the block (SRV targets, in-zone NS names).
   std::uint32_t target = pr.target.empty() ? kNone : block.find(pr.target);
@@ -184,21 +185,22 @@ void add_record(Block& block, const RRset& set, const PendingRecord& pr) {
   block.rdata.insert(block.rdata.end(), pr.rdata.begin(),
                      pr.rdata.begin() + static_cast<std::ptrdiff_t>(stored));
   block.records.push_back(rec);
-  if (block.region == kNoRegion) return;  // the zone file's records have no freshness
+  if (origin == nullptr) return;
   const Sources& s = pr.sources;
   if (s.more.empty()) {
-    block.fresh_sources.push_back(s.first);
+    origin->fresh_sources.push_back(s.first);
     return;
   }
-  block.fresh_sources.push_back(kSharedSources |
-                                static_cast<std::uint32_t>(block.shared_sources.size()));
-  block.shared_sources.push_back(static_cast<std::uint32_t>(1 + s.more.size()));
-  block.shared_sources.push_back(s.first);
-  block.shared_sources.insert(block.shared_sources.end(), s.more.begin(), s.more.end());
+  origin->fresh_sources.push_back(kSharedSources |
+                                  static_cast<std::uint32_t>(origin->shared_sources.size()));
+  origin->shared_sources.push_back(static_cast<std::uint32_t>(1 + s.more.size()));
+  origin->shared_sources.push_back(s.first);
+  origin->shared_sources.insert(origin->shared_sources.end(), s.more.begin(), s.more.end());
 }
 
-// Pending nodes -> a Block with names in a stable order, every array sized exactly.
-std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
+// Pending nodes -> a Block with names in a stable order, every array sized exactly; a service
+// block's record sources go to `origin`.
+std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region, ServiceOrigin* origin) {
   auto block = std::make_shared<Block>();
   block->region = region;
   Ordered ordered;
@@ -220,7 +222,7 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
   block->rrsets.reserve(rrsets);
   block->records.reserve(records);
   block->rdata.reserve(rdata);
-  if (region != kNoRegion) block->fresh_sources.reserve(records);
+  if (origin != nullptr) origin->fresh_sources.reserve(records);
   lay_out_names(*block, ordered, name_bytes);
   for (auto* entry : ordered) {
     PendingNode& pnode = entry->second;
@@ -239,7 +241,7 @@ std::shared_ptr<Block> flatten(PendingNodes& pending, std::uint16_t region) {
       out.target_rdata_offset = type == wire::type::kSrv ? 6 : 0;
       out.target_by_reference = type == wire::type::kSrv;
       for (const auto& pr : set.records)
-        add_record(*block, out, pr);
+        add_record(*block, out, pr, origin);
       block->rrsets.push_back(out);
     }
     node.rrset_count = static_cast<std::uint16_t>(block->rrsets.size() - node.first_rrset);
@@ -337,13 +339,13 @@ std::shared_ptr<Block> compile_zone(const StaticZone& zone, std::uint32_t serial
     if (rec.type == wire::type::kNs) pr.target = std::string(pr.rdata.begin(), pr.rdata.end());
     set.records.push_back(std::move(pr));
   }
-  return flatten(nodes, kNoRegion);
+  return flatten(nodes, kNoRegion, nullptr);
 }
 
-std::shared_ptr<Block> compile_service(const std::string& service, std::uint16_t region,
-                                       const registry::AppKey& app,
-                                       std::span<const registry::AppInstance> instances,
-                                       const Snapshot& snap) {
+std::shared_ptr<ServiceOrigin> compile_service(const std::string& service, std::uint16_t region,
+                                               const registry::AppKey& app,
+                                               std::span<const registry::AppInstance> instances,
+                                               const Snapshot& snap, FreshnessTable& fresh) {
   ServiceRecords out;
   out.nodes[service].kind = NodeKind::kService;
   // Instance labels, unique inside the service.
@@ -373,35 +375,39 @@ std::shared_ptr<Block> compile_service(const std::string& service, std::uint16_t
     set.synthesized = true;
     set.records = std::move(records);
   }
-  auto block = flatten(out.nodes, region);
-  block->app = app;
-  block->zone_key = instances.front().zone;
-  block->instances = static_cast<std::uint32_t>(instances.size());
-  block->hostname_collisions = collisions;
-  block->shadowed_names = out.shadowed;
-  return block;
+  auto origin = std::make_shared<ServiceOrigin>();
+  std::shared_ptr<Block> block = flatten(out.nodes, region, origin.get());
+  block->fresh_base = fresh.allocate(static_cast<std::uint32_t>(block->records.size()));
+  origin->block = std::move(block);
+  origin->region = region;
+  origin->app = app;
+  origin->discovery_zone = instances.front().zone;
+  origin->instances = static_cast<std::uint32_t>(instances.size());
+  origin->hostname_collisions = collisions;
+  origin->shadowed_names = out.shadowed;
+  return origin;
 }
 
-void fill_freshness(const Block& block, std::span<const registry::AppInstance> instances,
+void fill_freshness(const ServiceOrigin& origin, std::span<const registry::AppInstance> instances,
                     const FreshnessRule& rule, FreshnessTable& table) {
   thread_local std::vector<common::Nanos> until, values;  // update thread: reused buffers
   until.resize(instances.size());
   for (std::size_t i = 0; i < instances.size(); ++i)
     until[i] = rule.good_until_of(instances[i]);
-  values.resize(block.fresh_sources.size());
+  values.resize(origin.fresh_sources.size());
   for (std::size_t r = 0; r < values.size(); ++r) {
-    std::uint32_t source = block.fresh_sources[r];
+    std::uint32_t source = origin.fresh_sources[r];
     if ((source & kSharedSources) == 0) {
       values[r] = until[source];
       continue;
     }
-    const std::uint32_t* list = &block.shared_sources[source & ~kSharedSources];
+    const std::uint32_t* list = &origin.shared_sources[source & ~kSharedSources];
     common::Nanos value = kLate;
     for (std::uint32_t k = 1; k <= list[0]; ++k)
       value = std::max(value, until[list[k]]);
     values[r] = value;
   }
-  table.assign(block.fresh_base, values);
+  table.assign(origin.block->fresh_base, values);
 }
 
 }  // namespace discodns::catalog

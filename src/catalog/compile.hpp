@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "catalog/build_state.hpp"
 #include "catalog/freshness.hpp"
 #include "catalog/snapshot.hpp"
 #include "catalog/static_zone.hpp"
@@ -41,17 +42,17 @@ bool service_name_into(std::string& out, const registry::AppKey& key, const std:
 // The zone file's records as one block; the SOA serial is patched to `serial` unless 0.
 std::shared_ptr<Block> compile_zone(const StaticZone& zone, std::uint32_t serial);
 
-// One service block from an app's instances in one zone (sorted by hostname). Host names that
-// `snap` already serves (static names, other services) give way. The block's fresh_base is
-// left unset: the caller allocates its slots and fills them (fill_freshness).
-std::shared_ptr<Block> compile_service(const std::string& service, std::uint16_t region,
-                                       const registry::AppKey& app,
-                                       std::span<const registry::AppInstance> instances,
-                                       const Snapshot& snap);
+// One service block from an app's instances in one zone (sorted by hostname), with what it was
+// compiled from. Host names that `snap` already serves (static names, other services) give
+// way. The block's slots are allocated in `fresh`; the caller fills them (fill_freshness).
+std::shared_ptr<ServiceOrigin> compile_service(const std::string& service, std::uint16_t region,
+                                               const registry::AppKey& app,
+                                               std::span<const registry::AppInstance> instances,
+                                               const Snapshot& snap, FreshnessTable& fresh);
 
 // Writes the slots of a service block from the instances it was compiled from (the same ones,
 // or ones of the same shape): each record's good_until is the max over its instances.
-void fill_freshness(const Block& block, std::span<const registry::AppInstance> instances,
+void fill_freshness(const ServiceOrigin& origin, std::span<const registry::AppInstance> instances,
                     const FreshnessRule& rule, FreshnessTable& table);
 
 }  // namespace discodns::catalog

@@ -25,12 +25,10 @@
 #include <vector>
 
 #include "catalog/freshness.hpp"
-#include "catalog/static_zone.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "common/cow_shards.hpp"
 #include "common/hash.hpp"
-#include "registry/model.hpp"
 
 namespace discodns::catalog {
 
@@ -49,9 +47,6 @@ struct Record {
                                           // the additional section
 };
 static_assert(sizeof(Record) == 8);
-
-// Block::fresh_sources: an entry with this bit set is an offset into Block::shared_sources.
-inline constexpr std::uint32_t kSharedSources = 0x8000'0000u;
 
 struct RRset {
   std::uint16_t type = 0;
@@ -205,20 +200,7 @@ struct Block {
   std::vector<std::uint8_t> rdata;
   std::uint16_t region = kNoRegion;  // index into Snapshot::regions for service blocks
   std::uint32_t fresh_base = kNone;  // service blocks: slot of records[0] in Snapshot::fresh
-
-  // Service blocks: the instances they were built from (an app's instances in one zone), so
-  // the next build can find and rebuild them, and what they contribute to ServedCounts.
-  registry::AppKey app;
-  std::string zone_key;
-  std::uint32_t instances = 0;
-  std::uint32_t hostname_collisions = 0;
-  std::uint32_t shadowed_names = 0;
-  // Update path only: the instances (indices into the zone's run of the app's instances) each
-  // record's good_until is the max over, so that a change of renew times alone refreshes the
-  // slots without a compile. fresh_sources[r] is one index, or kSharedSources | i where
-  // shared_sources[i] = n is followed by n indices (a service address several instances carry).
-  std::vector<std::uint32_t> fresh_sources;
-  std::vector<std::uint32_t> shared_sources;
+  // What a service block was compiled from lives in the builder's state (catalog/build_state).
 };
 
 // What a snapshot serves and what it had to leave out, for logs and metrics.
@@ -310,13 +292,6 @@ class Snapshot {
   // Per region: the names and instances its services add and the names it had to leave out
   // (services is not kept per region). The builder updates these, never `counts`.
   std::vector<ServedCounts> region_counts;
-
-  // What the snapshot was built from, so the next build can compile only what changed.
-  std::shared_ptr<const StaticZone> zone_source;
-  std::vector<std::shared_ptr<const registry::RegistryData>> sources;  // per region
-  // Service names that more than one (appid, env, zone) maps to (appids equal but for case):
-  // a change there is settled by a full build, which keeps "the first one wins" exact.
-  NameSet contested;
 };
 
 }  // namespace discodns::catalog

@@ -118,6 +118,7 @@ class Daemon {
   Reclaimer reclaimer_;  // before store_ and regions_: outlives what they hand it
   catalog::SnapshotStore store_;
   std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
+  std::shared_ptr<const catalog::BuildState> build_state_;  // of the last build; update thread
   std::uint32_t serial_ = 0;
   std::size_t apex_labels_ = 0;         // labels of zone.domain (for on-miss names)
   std::unique_ptr<StateWriter> state_;  // warm-start files and the serial, off this path

@@ -86,19 +86,20 @@ void Daemon::save_state(bool force) {
 void Daemon::rebuild() {
   auto started = std::chrono::steady_clock::now();
   catalog::BuildInput input;
-  input.previous = store_.current();
+  input.previous = std::move(build_state_);  // a failed build starts the next one afresh
   input.zone = zone_;
   input.regions = regions_;
   input.ttl = ttl_;
   input.built_ns = clock_.now_ns();
   input.serial = catalog::next_serial(serial_, zone_->soa_serial, input.built_ns);
   catalog::BuildStats stats;
-  auto snapshot = catalog::build_snapshot(input, &stats);
+  std::shared_ptr<const catalog::BuildState> state = catalog::build(input, &stats);
   serial_ = input.serial;
   state_->reserve(serial_);  // durable before any client or secondary can see it
   // What this build replaced goes to the reclaimer: at 100k instances, freeing a registry
   // version every app of which renewed costs more than the build itself.
-  reclaimer_.drop(store_.publish(std::move(snapshot)));
+  reclaimer_.drop(store_.publish(state->snapshot));
+  build_state_ = std::move(state);
   if (change_delivered_) {
     std::chrono::duration<double> waited = std::chrono::steady_clock::now() - *change_delivered_;
     change_delivered_.reset();

@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   auto heap_before = heap_in_use();
   auto t0 = Clock::now();
   catalog::BuildStats stats;
-  auto snap = catalog::build_snapshot(input, &stats);
+  auto state = catalog::build(input, &stats);
+  std::shared_ptr<const catalog::Snapshot> snap = state->snapshot;
   double build_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   malloc_trim(0);
   long rss_after = rss_kib();
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
               static_cast<double>(data_heap) / static_cast<double>(instances));
 
   // One app changes (one instance renews): the build reuses every other service's block.
-  std::shared_ptr<const catalog::Snapshot> previous = snap;
+  std::shared_ptr<const catalog::BuildState> previous = state;
   constexpr int kUpdates = 50;
   double update_ms_total = 0;
   for (int u = 0; u < kUpdates; ++u) {
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
     next.previous = previous;
     next.serial = input.serial + static_cast<std::uint32_t>(u) + 1;
     auto t = Clock::now();
-    previous = catalog::build_snapshot(next);
+    previous = catalog::build(next);
     update_ms_total += std::chrono::duration<double, std::milli>(Clock::now() - t).count();
   }
   std::printf("single-app rebuild   %.2f ms (mean of %d, %d apps reused)\n",
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
       next.serial = input.serial + kUpdates + 1 + static_cast<std::uint32_t>(round);
       catalog::BuildStats all_stats;
       auto t = Clock::now();
-      previous = catalog::build_snapshot(next, &all_stats);
+      previous = catalog::build(next, &all_stats);
       took.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
       incremental = incremental && all_stats.incremental;
     }

@@ -24,10 +24,9 @@ std::vector<registry::Instance> apps(int n) {
   return out;
 }
 
-std::shared_ptr<const catalog::Snapshot> rebuild(std::shared_ptr<const catalog::Snapshot> prev,
-                                                 std::vector<registry::Instance> instances,
-                                                 catalog::BuildStats& stats) {
-  return build(std::move(instances), 1, false, std::move(prev), &stats);
+Built rebuild(const Built& prev, std::vector<registry::Instance> instances,
+              catalog::BuildStats& stats) {
+  return build(std::move(instances), 1, false, prev, &stats);
 }
 
 std::string counts_text(const catalog::ServedCounts& c) {
@@ -214,12 +213,12 @@ TEST(Incremental, RenewOnlyChangeOfOneAppCopiesOneChunk) {
 TEST(Incremental, FreshnessInputsOtherThanTheDataRecomputeEverySlot) {
   auto instances = observed_at(apps(5), kNow);
   auto check = [&](catalog::BuildInput first, catalog::BuildInput second) {
-    auto prev = catalog::build_snapshot(first);
+    auto prev = catalog::build(first);
     second.previous = prev;
     auto incremental = catalog::build_snapshot(second);
     second.previous = nullptr;
     auto full = catalog::build_snapshot(second);
-    EXPECT_NE(describe(*prev), describe(*full));  // the case really changes good_until
+    EXPECT_NE(describe(*prev->snapshot), describe(*full));  // the case really changes good_until
     EXPECT_EQ(describe(*incremental), describe(*full));
   };
   auto input = build_input(instances);
@@ -265,17 +264,16 @@ TEST(Incremental, DeadFreshnessSlotsAreCompacted) {
 // change in one region moves only that region's counts, to what a full build counts.
 TEST(Incremental, CountsPerRegion) {
   auto two_regions = [](std::vector<registry::Instance> china,
-                        std::vector<registry::Instance> europe,
-                        std::shared_ptr<const catalog::Snapshot> prev) {
+                        std::vector<registry::Instance> europe, const Built& prev) {
     const registry::RegistryData* before =
-        prev && prev->sources.size() == 2 ? prev->sources[1].get() : nullptr;
-    catalog::BuildInput input = build_input(std::move(china), 1, false, std::move(prev));
+        prev.state && prev.state->sources.size() == 2 ? prev.state->sources[1].get() : nullptr;
+    catalog::BuildInput input = build_input(std::move(china), 1, false, prev);
     catalog::RegionData second = input.regions[0];
     second.region = "europe";
     second.data = registry_data(std::move(europe), before);
     input.regions.push_back(second);
     catalog::BuildStats stats;
-    auto snap = catalog::build_snapshot(input, &stats);
+    Built snap(catalog::build(input, &stats));
     return std::pair(snap, stats.incremental);
   };
   auto china = apps(2);  // 2 services of 3 instances
@@ -349,7 +347,7 @@ TEST(Incremental, ServesExactlyWhatAFullBuildServes) {
   std::mt19937 rng(20261125);
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   std::vector<registry::Instance> instances;
-  std::shared_ptr<const catalog::Snapshot> snap;
+  Built snap;
   int incremental_builds = 0;
   int refresh_only_builds = 0;
   for (int step = 0; step < 400; ++step) {

@@ -144,13 +144,13 @@ std::shared_ptr<const registry::RegistryData> registry_data(
 }
 
 catalog::BuildInput build_input(std::vector<registry::Instance> instances,
-                                common::Nanos last_good_ns, bool stale,
-                                std::shared_ptr<const catalog::Snapshot> previous) {
+                                common::Nanos last_good_ns, bool stale, const Built& previous) {
   // Apps equal to the previous build's keep their copy, as a registry source does.
-  const registry::RegistryData* before =
-      previous && !previous->sources.empty() ? previous->sources[0].get() : nullptr;
+  const registry::RegistryData* before = previous.state && !previous.state->sources.empty()
+                                             ? previous.state->sources[0].get()
+                                             : nullptr;
   catalog::BuildInput input;
-  input.previous = std::move(previous);
+  input.previous = previous.state;
   input.zone = example_zone();
   catalog::RegionData region;
   region.region = "china";
@@ -164,12 +164,10 @@ catalog::BuildInput build_input(std::vector<registry::Instance> instances,
   return input;
 }
 
-std::shared_ptr<const catalog::Snapshot> build(std::vector<registry::Instance> instances,
-                                               common::Nanos last_good_ns, bool stale,
-                                               std::shared_ptr<const catalog::Snapshot> previous,
-                                               catalog::BuildStats* stats) {
-  return catalog::build_snapshot(
-      build_input(std::move(instances), last_good_ns, stale, std::move(previous)), stats);
+Built build(std::vector<registry::Instance> instances, common::Nanos last_good_ns, bool stale,
+            const Built& previous, catalog::BuildStats* stats) {
+  return Built(
+      catalog::build(build_input(std::move(instances), last_good_ns, stale, previous), stats));
 }
 
 }  // namespace discodns::testing

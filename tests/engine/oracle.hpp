@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -121,19 +122,32 @@ std::shared_ptr<const catalog::StaticZone> example_zone();
 std::shared_ptr<const registry::RegistryData> registry_data(
     std::vector<registry::Instance> instances, const registry::RegistryData* previous = nullptr);
 
+// A built snapshot with the state a next (incremental) build may follow; used like a pointer
+// to the snapshot.
+struct Built {
+  std::shared_ptr<const catalog::BuildState> state;
+
+  Built(std::nullptr_t = nullptr) {}  // NOLINT: no previous build
+  explicit Built(std::shared_ptr<const catalog::BuildState> s) : state(std::move(s)) {}
+  const catalog::Snapshot& operator*() const { return *state->snapshot; }
+  const catalog::Snapshot* operator->() const { return state->snapshot.get(); }
+  operator std::shared_ptr<const catalog::Snapshot>() const {  // NOLINT: the snapshot
+    return state ? state->snapshot : nullptr;
+  }
+};
+
 // What build() builds from: the zone, `instances` as region "china" (the only region), serial
 // 2026112600, default TTL policy. For tests that change the policy or add regions.
 catalog::BuildInput build_input(std::vector<registry::Instance> instances,
                                 common::Nanos last_good_ns = 1, bool stale = false,
-                                std::shared_ptr<const catalog::Snapshot> previous = nullptr);
+                                const Built& previous = nullptr);
 
 // Builds a snapshot of zones/example.com.zone plus `instances` served under region "china";
 // `last_good_ns` 0 makes it a file source (frozen time), otherwise live, with a reconcile
-// every kReconcileNs. `previous` and `stats` as in catalog::BuildInput / build_snapshot
-// (incremental builds).
-std::shared_ptr<const catalog::Snapshot> build(
-    std::vector<registry::Instance> instances, common::Nanos last_good_ns = 1, bool stale = false,
-    std::shared_ptr<const catalog::Snapshot> previous = nullptr,
-    catalog::BuildStats* stats = nullptr);
+// every kReconcileNs. `previous` (an incremental build follows it) and `stats` as in
+// catalog::BuildInput / catalog::build.
+Built build(std::vector<registry::Instance> instances, common::Nanos last_good_ns = 1,
+            bool stale = false, const Built& previous = nullptr,
+            catalog::BuildStats* stats = nullptr);
 
 }  // namespace discodns::testing
