@@ -304,6 +304,21 @@ TEST(Incremental, CountsPerRegion) {
   EXPECT_EQ(describe(*next), describe(*full));
 }
 
+// A snapshot a query worker still holds keeps nothing of the registry alive: the registry
+// version and what each block was compiled from belong to the builder's state.
+TEST(Incremental, ARetainedSnapshotKeepsNoRegistryVersionAlive) {
+  catalog::BuildInput input = build_input(apps(3));
+  std::weak_ptr<const registry::RegistryData> data = input.regions[0].data;
+  auto state = catalog::build(input);
+  std::weak_ptr<const catalog::BuildState> weak_state = state;
+  std::shared_ptr<const catalog::Snapshot> held = state->snapshot;
+  input = {};
+  state.reset();
+  EXPECT_TRUE(weak_state.expired());
+  EXPECT_TRUE(data.expired());
+  EXPECT_EQ(a_records(*held, "app1.dev.gd.china.example.com."), 3u);
+}
+
 TEST(Blocks, SrvTargetsPastTheTargetIndexKeepTheirName) {
   std::vector<registry::Instance> many;
   for (int i = 0; i < 66'000; ++i) {
