@@ -13,6 +13,8 @@
 #include "catalog/app_changes.hpp"
 #include "catalog/compile.hpp"
 #include "catalog/labels.hpp"
+#include "catalog/serial.hpp"
+#include "catalog/service_name.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
 
@@ -404,19 +406,6 @@ std::shared_ptr<const BuildState> build(const BuildInput& input, BuildStats* sta
 
 std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input, BuildStats* stats) {
   return build(input, stats)->snapshot;
-}
-
-std::uint32_t next_serial(std::uint32_t previous, std::uint32_t zone_file_serial,
-                          common::Nanos now_ns) {
-  auto now_s = static_cast<std::uint32_t>(now_ns / common::kNanosPerSecond);
-  std::uint32_t candidate = previous + 1;
-  // RFC 1982 comparison: take the larger in sequence-space terms.
-  auto greater = [](std::uint32_t a, std::uint32_t b) {
-    return a != b && static_cast<std::int32_t>(a - b) > 0;
-  };
-  if (greater(now_s, candidate)) candidate = now_s;
-  if (greater(zone_file_serial, candidate)) candidate = zone_file_serial;
-  return candidate;
 }
 
 }  // namespace discodns::catalog

@@ -58,9 +58,4 @@ std::shared_ptr<const BuildState> build(const BuildInput& input, BuildStats* sta
 std::shared_ptr<const Snapshot> build_snapshot(const BuildInput& input,
                                                BuildStats* stats = nullptr);
 
-// Zone serials that follow the data and never go backwards: max(previous + 1, now in
-// seconds, the zone file's serial), in RFC 1982 terms for the first step.
-std::uint32_t next_serial(std::uint32_t previous, std::uint32_t zone_file_serial,
-                          common::Nanos now_ns);
-
 }  // namespace discodns::catalog

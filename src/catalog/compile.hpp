@@ -32,13 +32,6 @@ struct FreshnessRule {
   }
 };
 
-// appid.env.zone.region.domain in lower-cased wire form, or nullopt if not a valid name.
-std::optional<std::string> service_name(const registry::AppKey& key, const std::string& zone_key,
-                                        const std::string& region_suffix);
-// The same into `out` (cleared first; its capacity reused); false: not a valid name.
-bool service_name_into(std::string& out, const registry::AppKey& key, const std::string& zone_key,
-                       const std::string& region_suffix);
-
 // The zone file's records as one block; the SOA serial is patched to `serial` unless 0.
 std::shared_ptr<Block> compile_zone(const StaticZone& zone, std::uint32_t serial);
 

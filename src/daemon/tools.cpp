@@ -2,6 +2,7 @@
 
 #include "catalog/builder.hpp"
 #include "catalog/dump.hpp"
+#include "catalog/serial.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "daemon/config_sources.hpp"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "catalog/serial.hpp"
 #include "common/guarded_loop.hpp"
 #include "common/log.hpp"
 #include "daemon/daemon.hpp"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "catalog/builder.hpp"
+#include "catalog/serial.hpp"
 
 namespace discodns::catalog {
 namespace {
