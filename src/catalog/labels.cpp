@@ -1,22 +1,20 @@
+// Registry strings -> DNS labels, by the rules of common/label_rules.hpp.
 #include "catalog/labels.hpp"
 
 #include <cstdint>
 
 #include "common/hash.hpp"
+#include "common/label_rules.hpp"
 #include "wire/name.hpp"
 #include "wire/types.hpp"
 
 namespace discodns::catalog {
 
 bool append_key_label(std::string& out, std::string_view text) {
-  if (text.empty() || text.size() > wire::kMaxLabelLength) return false;
+  if (!common::is_key_label(text)) return false;
   out.push_back(static_cast<char>(text.size()));
-  for (char c : text) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    if (!ok) return false;
+  for (char c : text)
     out.push_back(wire::ascii_lower(c));
-  }
   return true;
 }
 
@@ -50,8 +48,7 @@ std::string hostname_label(std::string_view hostname) {
   for (char c : hostname) {
     if (out.size() == wire::kMaxLabelLength) break;
     char l = wire::ascii_lower(c);
-    bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '-';
-    out.push_back(ok ? l : '-');
+    out.push_back(common::is_host_label_char(l) ? l : '-');
   }
   if (out.empty()) out = "host";
   return out;

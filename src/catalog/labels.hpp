@@ -8,7 +8,8 @@
 namespace discodns::catalog {
 
 // A registry key part (env, zone, one appid label, region, scheme) is served only when it
-// is already a valid label: 1..63 octets of [A-Za-z0-9_-]. Returns it lower-cased.
+// is already a key label (common/label_rules.hpp: 1..63 octets of [A-Za-z0-9_-]). Returns it
+// lower-cased.
 std::optional<std::string> key_label(std::string_view text);
 
 // appid "goim.comet" -> wire labels "\4goim\5comet" (lower-cased, no root), or nullopt when
@@ -19,8 +20,8 @@ std::optional<std::string> appid_labels(std::string_view appid);
 bool append_key_label(std::string& out, std::string_view text);
 bool append_appid_labels(std::string& out, std::string_view appid);
 
-// A hostname made into one label: lower case, [a-z0-9-], any other octet becomes '-', at
-// most 63 octets; an empty hostname becomes "host".
+// A hostname made into one host label (common/label_rules.hpp): lower-cased, any octet
+// outside [a-z0-9-] becomes '-', cut to 63 octets; an empty hostname becomes "host".
 std::string hostname_label(std::string_view hostname);
 
 // Deterministic suffix for colliding hostname labels: "<label cut to 56>-<6 hex of a hash

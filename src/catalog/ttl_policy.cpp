@@ -26,18 +26,6 @@ common::Nanos late_after(const TtlPolicy& p) {
 
 }  // namespace
 
-TtlPolicy TtlPolicy::from_config(const config::TtlConfig& ttl) {
-  TtlPolicy p;
-  p.renew_interval_ns = ttl.renew_interval.count() * common::kNanosPerSecond;
-  p.min_s = static_cast<std::uint32_t>(ttl.min.count());
-  p.max_s = static_cast<std::uint32_t>(ttl.max.count());
-  p.late_grace_ns = ttl.late_grace.count() * common::kNanosPerSecond;
-  p.stale_ttl_s = static_cast<std::uint32_t>(ttl.stale_ttl.count());
-  p.max_stale_ns = ttl.max_stale.count() * common::kNanosPerSecond;
-  p.negative_s = static_cast<std::uint32_t>(ttl.negative.count());
-  return p;
-}
-
 bool is_late(common::Nanos renew_ns, common::Nanos observed_ns, const TtlPolicy& p) {
   if (observed_ns == 0) return false;
   // observed − renew > L, compared as renew < observed − L so that nothing overflows: when

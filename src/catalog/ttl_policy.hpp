@@ -18,7 +18,6 @@
 #include <limits>
 
 #include "common/clock.hpp"
-#include "config/config.hpp"
 
 namespace discodns::catalog {
 
@@ -32,7 +31,6 @@ struct TtlPolicy {
   // NXDOMAIN/NODATA at or below a registry region: SOA TTL min(negative TTL, this).
   std::uint32_t negative_s = 5;
 
-  static TtlPolicy from_config(const config::TtlConfig& ttl);
   bool operator==(const TtlPolicy&) const = default;
 };
 

@@ -18,6 +18,7 @@
 #include "daemon/config_sources.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
+#include "daemon/ttl_from_config.hpp"
 #include "daemon/watchdog.hpp"
 #include "registry/persist.hpp"
 #include "wire/name.hpp"
@@ -28,7 +29,7 @@ using registry::RegistryData;
 
 Daemon::Daemon(config::Config config)
     : config_(std::move(config)),
-      ttl_(catalog::TtlPolicy::from_config(config_.ttl)),
+      ttl_(ttl_policy_from(config_.ttl)),
       publish_latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {}
 
 Daemon::~Daemon() {
@@ -136,7 +137,7 @@ bool Daemon::reload() {
     {
       std::lock_guard lock(mutex_);
       reload_zone_ = std::move(zone);
-      reload_ttl_ = catalog::TtlPolicy::from_config(fresh.ttl);
+      reload_ttl_ = ttl_policy_from(fresh.ttl);
     }
     wake_.notify_all();
     spdlog::set_level(level);

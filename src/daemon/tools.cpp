@@ -3,9 +3,9 @@
 #include "catalog/builder.hpp"
 #include "catalog/dump.hpp"
 #include "catalog/serial.hpp"
-#include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "daemon/config_sources.hpp"
+#include "daemon/ttl_from_config.hpp"
 
 namespace discodns::daemon {
 
@@ -24,7 +24,7 @@ std::string check_config(const std::filesystem::path& file) {
 void dump_zone(const config::Config& config, std::ostream& out) {
   catalog::BuildInput input;
   input.zone = load_zone(config);
-  input.ttl = catalog::TtlPolicy::from_config(config.ttl);
+  input.ttl = ttl_policy_from(config.ttl);
   common::Nanos now = common::wall_now_ns();
   for (const auto& source : config.registries) {
     catalog::RegionData region;

@@ -131,9 +131,6 @@ TEST(NegativeTtl, NeverLongerThanTheSoaSays) {
   input.ttl.negative_s = 2;
   snap = catalog::build_snapshot(input);
   EXPECT_EQ(soa_ttl(ask(*snap, "nope.dev.gd.china.example.com.", LDNS_RR_TYPE_A, kT).get()), 2u);
-  config::TtlConfig config;
-  config.negative = std::chrono::seconds(3);
-  EXPECT_EQ(catalog::TtlPolicy::from_config(config).negative_s, 3u);
 }
 
 TEST(NegativeTtl, StaticNameBelowARegionKeepsTheSoaTtl) {

@@ -106,17 +106,5 @@ TEST(TtlPolicy, GraceAndIntervalComeFromThePolicy) {
   EXPECT_EQ(good_until(at(0), at(10), kReconcile, p), at(70));
 }
 
-TEST(TtlPolicy, FromConfig) {
-  config::TtlConfig c;
-  c.renew_interval = std::chrono::seconds(60);
-  c.max = std::chrono::seconds(45);
-  c.negative = std::chrono::seconds(7);
-  TtlPolicy p = TtlPolicy::from_config(c);
-  EXPECT_EQ(p.renew_interval_ns, 60 * kS);
-  EXPECT_EQ(p.negative_s, 7u);
-  EXPECT_EQ(ttl_at(good_until(kT, kT, kReconcile, p), kT, p), 45u);
-  EXPECT_EQ(TtlPolicy::from_config(config::TtlConfig{}), TtlPolicy{});
-}
-
 }  // namespace
 }  // namespace discodns::catalog
