@@ -122,20 +122,7 @@ class Decoder {
 
   // Sorted by (appid, env, zone, hostname); of duplicates, the last one read wins.
   InstanceList finish() {
-    auto key = [](const Instance& i) { return std::tie(i.appid, i.env, i.zone, i.hostname); };
-    auto& v = data_.instances;
-    std::stable_sort(v.begin(), v.end(),
-                     [&](const auto& a, const auto& b) { return key(a) < key(b); });
-    std::vector<Instance> unique;
-    unique.reserve(v.size());
-    for (auto& inst : v) {
-      if (!unique.empty() && key(unique.back()) == key(inst)) {
-        unique.back() = std::move(inst);
-      } else {
-        unique.push_back(std::move(inst));
-      }
-    }
-    v = std::move(unique);
+    sort_unique_instances(data_.instances);
     return std::move(data_);
   }
 

@@ -15,6 +15,30 @@ bool AppInstance::same_shape(const AppInstance& other) const {
          version == other.version && endpoints == other.endpoints && metadata == other.metadata;
 }
 
+namespace {
+
+auto instance_key(const Instance& i) {
+  return std::tie(i.appid, i.env, i.zone, i.hostname);
+}
+
+}  // namespace
+
+void sort_unique_instances(std::vector<Instance>& list) {
+  std::stable_sort(list.begin(), list.end(), [](const Instance& a, const Instance& b) {
+    return instance_key(a) < instance_key(b);
+  });
+  std::vector<Instance> unique;
+  unique.reserve(list.size());
+  for (auto& inst : list) {
+    if (!unique.empty() && instance_key(unique.back()) == instance_key(inst)) {
+      unique.back() = std::move(inst);
+    } else {
+      unique.push_back(std::move(inst));
+    }
+  }
+  list = std::move(unique);
+}
+
 void sort_instances(AppInstances& instances) {
   std::sort(instances.begin(), instances.end(), [](const AppInstance& a, const AppInstance& b) {
     return std::tie(a.zone, a.hostname) < std::tie(b.zone, b.hostname);
@@ -43,10 +67,7 @@ RegistryData RegistryData::from(InstanceList list, const RegistryData* previous)
   data.skipped_instances = list.skipped_instances;
   data.skipped_addrs = list.skipped_addrs;
   auto& all = list.instances;
-  std::sort(all.begin(), all.end(), [](const Instance& a, const Instance& b) {
-    return std::tie(a.appid, a.env, a.zone, a.hostname) <
-           std::tie(b.appid, b.env, b.zone, b.hostname);
-  });
+  sort_unique_instances(all);
   // Apps of `previous` that the list no longer has.
   std::vector<AppKey> gone;
   if (previous != nullptr) {

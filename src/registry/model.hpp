@@ -84,8 +84,13 @@ struct AppKey {
 // The instances of one app, sorted by (zone, hostname). Immutable once shared.
 using AppInstances = std::vector<AppInstance>;
 using AppPtr = std::shared_ptr<const AppInstances>;
-// Sorts by (zone, hostname), the order RegistryData keeps (the registry sends random order).
+// The one instance order: (appid, env, zone, hostname) across apps, and within an app
+// (zone, hostname), the order RegistryData keeps (the registry sends random order).
+// Sorts an app's instances so.
 void sort_instances(AppInstances& instances);
+// Sorts a whole list so; of instances with the same key, the last one in `list` stays (as a
+// Go map, which the registry's JSON comes from, would have it).
+void sort_unique_instances(std::vector<Instance>& list);
 // Same instances in the same order, equal but for their freshness times.
 bool same_shape(const AppInstances& a, const AppInstances& b);
 // Same renew and observed times, instance by instance (a and b of equal size).

@@ -4,7 +4,8 @@
 # core outruns one server core, which dnsperf does not), closed loop with 100 queries in
 # flight: qps, p99 latency, lost queries per round (A B C A B C …). Then each server at the same
 # open-loop rate, 50 % of discodns's peak: p99 latency there. TCP: dnsperf -m tcp.
-# Prints the ratios discodns/NSD and discodns/Knot.
+# Prints the ratios discodns/NSD and discodns/Knot. With DISCODNS_BASELINE=/path/to/older/discodns
+# that binary runs in the same rounds too ("baseline"), for before/after figures of a change.
 #
 #   bash tests/bench/compare_servers.sh [APPS=300] [INSTANCES=10] [SECONDS=10] [ROUNDS=3]
 #
@@ -14,6 +15,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 apps=${1:-300}; per_app=${2:-10}; seconds=${3:-10}; rounds=${4:-3}
 bin=${DISCODNS:-$root/build/release/src/discodns}
+baseline=${DISCODNS_BASELINE:-}
+servers="discodns nsd knot${baseline:+ baseline}"
 loadgen=${LOADGEN:-$root/build/release/tests/loadgen}
 for b in "$bin" "$loadgen"; do [ -x "$b" ] || { echo "build first: $b missing" >&2; exit 1; }; done
 for p in nsd knot dnsperf; do
@@ -42,6 +45,7 @@ file = "$work/registry.json"
 [log]
 level = "warn"
 EOT
+sed 's/127.0.0.1:15353/127.0.0.1:15356/' "$work/discodns.toml" > "$work/baseline.toml"
 "$bin" --config "$work/discodns.toml" --dump-zone > "$work/example.com.zone"
 records=$(grep -vc '^;' "$work/example.com.zone")
 echo "zone: $records records ($apps apps x $per_app instances); queries: A 50% SRV 30% NXDOMAIN 20%"
@@ -93,6 +97,7 @@ start() {  # name -> starts the server pinned to the server core, waits until it
     discodns) taskset -c $server_cpu "$bin" --config "$work/discodns.toml" >/dev/null 2>"$work/discodns.log" & port=15353 ;;
     nsd) taskset -c $server_cpu nsd -d -c "$work/nsd.conf" 2>"$work/nsd/stderr.log" & port=15354 ;;
     knot) taskset -c $server_cpu knotd -c "$work/knot.conf" 2>"$work/knot/stderr.log" & port=15355 ;;
+    baseline) taskset -c $server_cpu "$baseline" --config "$work/baseline.toml" >/dev/null 2>"$work/baseline.log" & port=15356 ;;
   esac
   pid=$!; pids+=("$pid")
   for _ in $(seq 100); do
@@ -114,10 +119,10 @@ run_tcp() {
   taskset -c $client_cpu dnsperf -m tcp -s 127.0.0.1 -p "$2" -d "$work/queries.txt" -l "$seconds" -c 16 -q 500 2>&1 |
     awk '/Queries per second/ {qps=$4} END {printf "%.0f\n", qps}'
 }
-port_of() { case $1 in discodns) echo 15353 ;; nsd) echo 15354 ;; knot) echo 15355 ;; esac; }
+port_of() { case $1 in discodns) echo 15353 ;; nsd) echo 15354 ;; knot) echo 15355 ;; baseline) echo 15356 ;; esac; }
 printf "%-6s %-9s %12s %12s %8s %12s\n" round server "udp qps" "p99 us" lost "tcp qps"
 for round in $(seq "$rounds"); do
-  for name in discodns nsd knot; do
+  for name in $servers; do
     port=$(port_of $name)
     start $name
     line=$(run_udp $port --window 100)
@@ -134,7 +139,7 @@ d=${qps_sum[discodns]}; n=${qps_sum[nsd]}; k=${qps_sum[knot]}
 half=$((d / rounds / 2))
 echo
 echo "open loop at $half qps (50 % of discodns's peak), same rate for every server:"
-for name in discodns nsd knot; do
+for name in $servers; do
   start $name
   line=$(run_udp "$(port_of $name)" --rate "$half")
   stop
@@ -146,4 +151,10 @@ echo "lost (all rounds): discodns ${lost_sum[discodns]}  nsd ${lost_sum[nsd]}  k
 echo "mean tcp qps: discodns $((tcp_sum[discodns] / rounds))  nsd $((tcp_sum[nsd] / rounds))  knot $((tcp_sum[knot] / rounds))"
 awk -v d="$d" -v n="$n" -v k="$k" 'BEGIN {printf "ratios: discodns/nsd %.2f  discodns/knot %.2f\n", d/n, d/k}'
 awk -v d="${tcp_sum[discodns]}" -v k="${tcp_sum[knot]}" 'BEGIN {printf "tcp ratio: discodns/knot %.2f\n", d/k}'
+if [ -n "$baseline" ]; then
+  b=${qps_sum[baseline]}
+  echo "baseline: mean udp qps $((b / rounds)), tcp $((tcp_sum[baseline] / rounds)), lost ${lost_sum[baseline]}"
+  awk -v d="$d" -v b="$b" -v t="${tcp_sum[discodns]}" -v u="${tcp_sum[baseline]}" \
+    'BEGIN {printf "ratios: discodns/baseline udp %.3f  tcp %.3f\n", d/b, t/u}'
+fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
