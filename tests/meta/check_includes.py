@@ -137,7 +137,7 @@ def check(src: pathlib.Path, table: Table, graph) -> list[str]:
         if (f, inc) in used_exceptions:
             continue
         if not any(target == inc for _, target in graph.get(f, [])):
-            why = f"{f} no longer includes {inc}"
+            why = f"{f} does not include {inc}"
         else:
             why = "the include no longer crosses the rule"
         bad.append(f"dependencies.txt:{n}: stale exception {f} -> {inc} ({why}): delete it")
