@@ -1,33 +1,38 @@
 #include "wire/names.hpp"
 
+#include <iterator>
+
 #include "wire/types.hpp"
 
 namespace discodns::wire {
+namespace {
+
+// The codes kRcodeNames and kQtypeNames name, in their order; "other" comes after.
+constexpr std::uint8_t kNamedRcodes[] = {rcode::kNoError,  rcode::kFormErr, rcode::kServFail,
+                                         rcode::kNxDomain, rcode::kNotImp,  rcode::kRefused,
+                                         rcode::kBadVers};
+constexpr std::uint16_t kNamedQtypes[] = {type::kA,   type::kAaaa, type::kSrv, type::kTxt,
+                                          type::kSoa, type::kNs,   type::kAny};
+static_assert(std::size(kNamedRcodes) + 1 == std::size(kRcodeNames));
+static_assert(std::size(kNamedQtypes) + 1 == std::size(kQtypeNames));
+
+// A few codes, looked through in order: the common ones (NOERROR, A) come first.
+template <class Code, std::size_t N>
+std::size_t index_of(const Code (&codes)[N], Code code) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (codes[i] == code) return i;
+  }
+  return N;
+}
+
+}  // namespace
 
 std::size_t rcode_index(std::uint8_t rcode) {
-  if (rcode <= rcode::kRefused) return rcode;
-  return rcode == rcode::kBadVers ? 6 : 7;
+  return index_of(kNamedRcodes, rcode);
 }
 
 std::size_t qtype_index(std::uint16_t qtype) {
-  switch (qtype) {
-    case type::kA:
-      return 0;
-    case type::kAaaa:
-      return 1;
-    case type::kSrv:
-      return 2;
-    case type::kTxt:
-      return 3;
-    case type::kSoa:
-      return 4;
-    case type::kNs:
-      return 5;
-    case type::kAny:
-      return 6;
-    default:
-      return 7;
-  }
+  return index_of(kNamedQtypes, qtype);
 }
 
 }  // namespace discodns::wire
