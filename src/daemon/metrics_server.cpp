@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "daemon/metrics.hpp"
+#include "wire/names.hpp"
 
 namespace discodns::daemon {
 
@@ -43,11 +44,11 @@ void write_server_metrics(common::PrometheusText& m, const server::Server& serve
             static_cast<double>(c.query_log_dropped));
   for (std::size_t i = 0; i < c.rcodes.size(); ++i) {
     m.counter("discodns_answers_by_rcode_total", "Answers sent, by response code.",
-              static_cast<double>(c.rcodes[i]), {{"rcode", server::kRcodeNames[i]}});
+              static_cast<double>(c.rcodes[i]), {{"rcode", wire::kRcodeNames[i]}});
   }
   for (std::size_t i = 0; i < c.qtypes.size(); ++i) {
     m.counter("discodns_answers_by_qtype_total", "Answers sent, by query type.",
-              static_cast<double>(c.qtypes[i]), {{"qtype", server::kQtypeNames[i]}});
+              static_cast<double>(c.qtypes[i]), {{"qtype", wire::kQtypeNames[i]}});
   }
   std::vector<double> bounds(std::begin(server::kLatencyBounds), std::end(server::kLatencyBounds));
   std::vector<std::uint64_t> cumulative;

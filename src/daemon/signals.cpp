@@ -4,26 +4,30 @@
 #include <signal.h>
 
 #include <ctime>
+#include <initializer_list>
 
 namespace discodns::daemon {
+namespace {
 
-void block_stop_signals() {
+sigset_t signal_set(std::initializer_list<int> signals) {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
+  for (int s : signals)
+    sigaddset(&set, s);
+  return set;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t set = signal_set({SIGTERM, SIGINT, SIGHUP});
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // Writes to a closed TCP peer must fail with EPIPE, not kill the process.
   signal(SIGPIPE, SIG_IGN);
 }
 
 int wait_for_signal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
+  sigset_t set = signal_set({SIGTERM, SIGINT, SIGHUP});
   int received = 0;
   while (sigwait(&set, &received) != 0) {
   }
@@ -31,10 +35,7 @@ int wait_for_signal() {
 }
 
 bool wait_for_stop_signal(std::chrono::milliseconds timeout) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
+  sigset_t set = signal_set({SIGTERM, SIGINT});
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto left = deadline - std::chrono::steady_clock::now();

@@ -12,9 +12,9 @@
 
 #include "common/log.hpp"
 #include "common/thread_priority.hpp"
-#include "server/workers.hpp"
 #include "wire/message.hpp"
 #include "wire/name.hpp"
+#include "wire/names.hpp"
 
 namespace discodns::server {
 namespace {
@@ -27,7 +27,7 @@ std::string address_text(const SampledQuery& q) {
 }
 
 std::string qtype_text(std::uint16_t qtype) {
-  std::string_view name = kQtypeNames[qtype_index(qtype)];
+  std::string_view name = wire::kQtypeNames[wire::qtype_index(qtype)];
   return name == "other" ? "TYPE" + std::to_string(qtype) : std::string(name);
 }
 
@@ -45,10 +45,10 @@ std::string qname_text(const SampledQuery& q) {
 }  // namespace
 
 std::string query_line(const SampledQuery& q) {
-  return fmt::format("query {} {} {} {} {} {}B{}",
-                     q.transport == query::Transport::kUdp ? "udp" : "tcp", address_text(q),
-                     qname_text(q), qtype_text(q.qtype), kRcodeNames[rcode_index(q.rcode)],
-                     q.response_size, q.truncated ? " TC" : "");
+  return fmt::format(
+      "query {} {} {} {} {} {}B{}", q.transport == query::Transport::kUdp ? "udp" : "tcp",
+      address_text(q), qname_text(q), qtype_text(q.qtype),
+      wire::kRcodeNames[wire::rcode_index(q.rcode)], q.response_size, q.truncated ? " TC" : "");
 }
 
 struct QueryLog::Queue {

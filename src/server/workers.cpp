@@ -34,32 +34,6 @@ void CounterTotals::add(const WorkerCounters& c) {
   latency_sum_ns += get(c.latency_sum_ns);
 }
 
-std::size_t rcode_index(std::uint8_t rcode) {
-  if (rcode <= 5) return rcode;
-  return rcode == 16 ? 6 : 7;
-}
-
-std::size_t qtype_index(std::uint16_t qtype) {
-  switch (qtype) {
-    case 1:
-      return 0;
-    case 28:
-      return 1;
-    case 33:
-      return 2;
-    case 16:
-      return 3;
-    case 6:
-      return 4;
-    case 2:
-      return 5;
-    case 255:
-      return 6;
-    default:
-      return 7;
-  }
-}
-
 std::size_t latency_index(std::int64_t nanoseconds) {
   double seconds = static_cast<double>(nanoseconds) / 1e9;
   for (std::size_t i = 0; i < std::size(kLatencyBounds); ++i) {

@@ -22,45 +22,44 @@
 #include "common/heartbeat.hpp"
 #include "query/engine.hpp"
 #include "server/query_log.hpp"
+#include "wire/names.hpp"
 
 namespace discodns::server {
 
-// Answer classes counted per worker, for /metrics (labels in this order).
-inline constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                              "NOTIMP",  "REFUSED", "BADVERS",  "other"};
-inline constexpr const char* kQtypeNames[] = {"A",   "AAAA", "SRV", "TXT",
-                                              "SOA", "NS",   "ANY", "other"};
 // Upper bounds (seconds) of the answer-latency histogram buckets; +Inf follows.
 inline constexpr double kLatencyBounds[] = {10e-6,  25e-6, 50e-6, 100e-6, 250e-6,
                                             500e-6, 1e-3,  5e-3,  25e-3};
 inline constexpr std::size_t kLatencyBuckets = std::size(kLatencyBounds) + 1;
 
-std::size_t rcode_index(std::uint8_t rcode);
-std::size_t qtype_index(std::uint16_t qtype);
 std::size_t latency_index(std::int64_t nanoseconds);
+
+// Every counter a worker keeps, written once for both kinds: T is an atomic in a worker's own
+// WorkerCounters and a plain number in the sums over workers (CounterTotals).
+template <class T>
+struct CounterFields {
+  T udp_queries{};
+  T udp_responses{};
+  T udp_dropped{};  // unparsable, oversized, or the send failed
+  T udp_truncated{};
+  T udp_rate_limited{};  // RRL: dropped
+  T udp_slipped{};       // RRL: sent as an empty TC=1 reply
+  T tcp_queries{};
+  T tcp_responses{};
+  T tcp_dropped{};
+  T tcp_sessions{};
+  T errors{};             // exceptions caught at a batch or session boundary
+  T query_log_dropped{};  // sampled, but the log's queue was full
+  std::array<T, std::size(wire::kRcodeNames)> rcodes{};
+  std::array<T, std::size(wire::kQtypeNames)> qtypes{};
+  // Receive-to-send time, per bucket (not cumulative); UDP counts each query of a batch with
+  // the batch's time (an upper bound: the clock is read once per batch, not per query).
+  std::array<T, kLatencyBuckets> latency{};
+  T latency_sum_ns{};
+};
 
 // Written by the owning worker only (plain load + store, no locked instruction); read by
 // anyone (metrics), summed by CounterTotals. One cache line apart so workers never share one.
-struct alignas(64) WorkerCounters {
-  std::atomic<std::uint64_t> udp_queries{0};
-  std::atomic<std::uint64_t> udp_responses{0};
-  std::atomic<std::uint64_t> udp_dropped{0};  // unparsable, oversized, or the send failed
-  std::atomic<std::uint64_t> udp_truncated{0};
-  std::atomic<std::uint64_t> udp_rate_limited{0};  // RRL: dropped
-  std::atomic<std::uint64_t> udp_slipped{0};       // RRL: sent as an empty TC=1 reply
-  std::atomic<std::uint64_t> tcp_queries{0};
-  std::atomic<std::uint64_t> tcp_responses{0};
-  std::atomic<std::uint64_t> tcp_dropped{0};
-  std::atomic<std::uint64_t> tcp_sessions{0};
-  std::atomic<std::uint64_t> errors{0};  // exceptions caught at a batch or session boundary
-  std::atomic<std::uint64_t> query_log_dropped{0};  // sampled, but the log's queue was full
-  std::array<std::atomic<std::uint64_t>, std::size(kRcodeNames)> rcodes{};
-  std::array<std::atomic<std::uint64_t>, std::size(kQtypeNames)> qtypes{};
-  // Receive-to-send time; UDP counts each query of a batch with the batch's time (an upper
-  // bound: the clock is read once per batch, not per query).
-  std::array<std::atomic<std::uint64_t>, kLatencyBuckets> latency{};
-  std::atomic<std::uint64_t> latency_sum_ns{0};
-};
+struct alignas(64) WorkerCounters : CounterFields<std::atomic<std::uint64_t>> {};
 
 // Counts one answer by rcode and qtype.
 inline void count_answer(WorkerCounters& c, std::uint8_t rcode, std::uint16_t qtype) noexcept;
@@ -70,30 +69,13 @@ inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexc
   counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-struct CounterTotals {
-  std::uint64_t udp_queries = 0;
-  std::uint64_t udp_responses = 0;
-  std::uint64_t udp_dropped = 0;
-  std::uint64_t udp_truncated = 0;
-  std::uint64_t udp_rate_limited = 0;
-  std::uint64_t udp_slipped = 0;
-  std::uint64_t tcp_queries = 0;
-  std::uint64_t tcp_responses = 0;
-  std::uint64_t tcp_dropped = 0;
-  std::uint64_t tcp_sessions = 0;
-  std::uint64_t errors = 0;
-  std::uint64_t query_log_dropped = 0;
-  std::array<std::uint64_t, std::size(kRcodeNames)> rcodes{};
-  std::array<std::uint64_t, std::size(kQtypeNames)> qtypes{};
-  std::array<std::uint64_t, kLatencyBuckets> latency{};  // per bucket, not cumulative
-  std::uint64_t latency_sum_ns = 0;
-
+struct CounterTotals : CounterFields<std::uint64_t> {
   void add(const WorkerCounters& c);
 };
 
 inline void count_answer(WorkerCounters& c, std::uint8_t rcode, std::uint16_t qtype) noexcept {
-  bump(c.rcodes[rcode_index(rcode)]);
-  bump(c.qtypes[qtype_index(qtype)]);
+  bump(c.rcodes[wire::rcode_index(rcode)]);
+  bump(c.qtypes[wire::qtype_index(qtype)]);
 }
 
 // Counts `n` answers that took `nanoseconds` each.
