@@ -70,22 +70,7 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       if (s->file) s->file->start();
       if (s->discovery) s->discovery->start();
     }
-    server::ServerOptions options = server::options_from_config(config_);
-    // Random per process: cookies then survive no restart, which RFC 7873 §7.1 allows (the
-    // client just gets a fresh one).
-    options.limits.cookie_secret = common::random_siphash_key();
-    if (inherited) {
-      spdlog::info(
-          "socket activation: {} UDP and {} TCP sockets from systemd; [server] listen "
-          "is not used",
-          inherited->udp.size(), inherited->tcp.size());
-      options.inherited = std::move(*inherited);
-    }
-    options.on_miss = [this](std::uint16_t region, std::span<const std::uint8_t> message) {
-      note_miss(region, message);
-    };
-    server_ = std::make_unique<server::Server>(options, store_, clock_);
-    server_->start();
+    start_server(std::move(inherited));
     // After server_ is set: the admin thread reads it (metrics), and starting the thread here
     // is what orders that read after this write.
     start_admin();
@@ -98,6 +83,25 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   std::cout << line << std::endl;  // tests and supervisors wait for this line
   notify_systemd("READY=1\nSTATUS=serving");
   start_watchdog();
+}
+
+void Daemon::start_server(std::optional<server::InheritedSockets> inherited) {
+  server::ServerOptions options = server::options_from_config(config_);
+  // Random per process: cookies then survive no restart, which RFC 7873 §7.1 allows (the
+  // client just gets a fresh one).
+  options.limits.cookie_secret = common::random_siphash_key();
+  if (inherited) {
+    spdlog::info(
+        "socket activation: {} UDP and {} TCP sockets from systemd; [server] listen "
+        "is not used",
+        inherited->udp.size(), inherited->tcp.size());
+    options.inherited = std::move(*inherited);
+  }
+  options.on_miss = [this](std::uint16_t region, std::span<const std::uint8_t> message) {
+    note_miss(region, message);
+  };
+  server_ = std::make_unique<server::Server>(options, store_, clock_);
+  server_->start();
 }
 
 namespace {

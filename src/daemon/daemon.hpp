@@ -97,6 +97,7 @@ class Daemon {
   void save_state(bool force);
   void note_miss(std::uint16_t region, std::span<const std::uint8_t> message) noexcept;
   void start_admin();
+  void start_server(std::optional<server::InheritedSockets> inherited);
   // daemon_health.cpp: the watchdog over every loop's heartbeat; the robustness figures.
   void start_watchdog();
   void read_test_fault();

@@ -3,29 +3,33 @@
 #include "daemon/metrics.hpp"
 
 namespace discodns::daemon {
+namespace {
 
-// One metric family at a time: Prometheus wants each family contiguous.
-void write_registry_metrics(common::PrometheusText& m, const std::vector<RegionHealth>& registries,
-                            common::Nanos now) {
-  auto each = [&](auto emit) {
-    for (const auto& [region, h] : registries)
-      emit(region, h);
-  };
-  using Labels = common::PrometheusText::Labels;
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+using Labels = common::PrometheusText::Labels;
+
+template <class F>
+void each(const std::vector<RegionHealth>& registries, F&& emit) {
+  for (const auto& [region, h] : registries)
+    emit(region, h);
+}
+
+// Stale mode, the last good answer, requests and what became of them.
+void write_state(common::PrometheusText& m, const std::vector<RegionHealth>& registries,
+                 common::Nanos now) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.gauge("discodns_registry_stale", "1 while the registry is unreachable (stale mode).",
             h.stale ? 1 : 0, region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.gauge("discodns_registry_last_good_age_seconds",
             "Seconds since the last good registry answer.",
             h.last_good_ns == 0 ? -1 : static_cast<double>(now - h.last_good_ns) / 1e9, region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_requests_sent_total", "HTTP requests sent to discovery nodes.",
               static_cast<double>(h.requests), region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     for (const auto& [key, count] : h.completed) {
       Labels labels = region;
       labels.emplace_back("node", std::get<0>(key));
@@ -36,23 +40,26 @@ void write_registry_metrics(common::PrometheusText& m, const std::vector<RegionH
                 static_cast<double>(count), labels);
     }
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_failures_total",
               "Registry answers refused (transport, HTTP, code, JSON).",
               static_cast<double>(h.failures), region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_node_switches_total", "Switches to another discovery node.",
               static_cast<double>(h.node_switches), region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_polls_changed_total", "Long polls that returned changes.",
               static_cast<double>(h.polls_changed), region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.counter("discodns_registry_reconciles_total", "Full fetches (fetch/all) applied.",
               static_cast<double>(h.reconciles), region);
   });
+}
+
+void write_figures(common::PrometheusText& m, const std::vector<RegionHealth>& registries) {
   // The mirror's removal guard and on-miss fetches (README "Registry mirror").
   struct Figure {
     const char* name;
@@ -88,7 +95,7 @@ void write_registry_metrics(common::PrometheusText& m, const std::vector<RegionH
        &M::stale_apps_total},
   };
   for (const Figure& f : figures) {
-    each([&](const Labels& region, const registry::SourceHealth& h) {
+    each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
       double v = static_cast<double>(f.field ? h.*f.field : h.mirror.*f.mirror_field);
       if (f.gauge)
         m.gauge(f.name, f.help, v, region);
@@ -96,16 +103,29 @@ void write_registry_metrics(common::PrometheusText& m, const std::vector<RegionH
         m.counter(f.name, f.help, v, region);
     });
   }
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+}
+
+void write_histograms(common::PrometheusText& m, const std::vector<RegionHealth>& registries) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.histogram("discodns_registry_poll_duration_seconds",
                 "Time long polls took to answer (changes or not modified).", h.poll_seconds,
                 region);
   });
-  each([&](const Labels& region, const registry::SourceHealth& h) {
+  each(registries, [&](const Labels& region, const registry::SourceHealth& h) {
     m.histogram("discodns_registry_reconcile_duration_seconds",
                 "fetch/all reconciles: request sent to new data applied.", h.reconcile_seconds,
                 region);
   });
+}
+
+}  // namespace
+
+// One metric family at a time: Prometheus wants each family contiguous.
+void write_registry_metrics(common::PrometheusText& m, const std::vector<RegionHealth>& registries,
+                            common::Nanos now) {
+  write_state(m, registries, now);
+  write_figures(m, registries);
+  write_histograms(m, registries);
 }
 
 }  // namespace discodns::daemon

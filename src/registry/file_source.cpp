@@ -19,6 +19,21 @@ namespace discodns::registry {
 namespace {
 
 constexpr std::int64_t kNanos = 1'000'000'000;
+
+// Reads up to `size` bytes of `fd` into `out`; 0, or the errno of a failed read.
+int read_up_to(int fd, std::size_t size, std::string& out) {
+  out.resize(size);
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return 0;
+}
 // Longer than the coarsest mtime granularity we expect (1 s on some file systems).
 constexpr std::int64_t kSettleNs = 2 * kNanos;
 
@@ -97,16 +112,8 @@ common::Result<bool> FileSource::check_now() {
                            std::to_string(kMaxDocumentSize) + " bytes");
   }
   std::string text;
-  text.resize(static_cast<std::size_t>(before.st_size));
-  std::size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(stamp, std::string("read failed: ") + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  text.resize(got);
+  if (int error = read_up_to(fd.get(), static_cast<std::size_t>(before.st_size), text))
+    return fail(stamp, std::string("read failed: ") + std::strerror(error));
   struct stat after {};
   if (::fstat(fd.get(), &after) != 0 || !(stamp_of(after) == stamp)) {
     // Written to while we read (a writer that does not rename into place): leave seen_ alone
@@ -122,7 +129,10 @@ common::Result<bool> FileSource::check_now() {
   seen_hash_ = hash;
   unsettled_ = realtime_ns() - stamp.mtime_ns < kSettleNs;
   if (same_content) return unchanged();
+  return deliver(text, stamp);
+}
 
+common::Result<bool> FileSource::deliver(std::string_view text, const Stamp& stamp) {
   auto decoded = decode_registry_document(text);
   if (!decoded) return fail(stamp, decoded.error().text);
   last_error_.clear();

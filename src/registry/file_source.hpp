@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/heartbeat.hpp"
@@ -51,6 +52,8 @@ class FileSource {
   };
 
   common::Result<bool> fail(const Stamp& state, std::string why);
+  // Decodes a file read whole and hands it to the sink.
+  common::Result<bool> deliver(std::string_view text, const Stamp& stamp);
 
   const std::filesystem::path file_;
   const std::chrono::milliseconds interval_;

@@ -169,35 +169,12 @@ class UdpServer::Socket {
         continue;
       }
       std::size_t size = outcome.size;
-      if (b.limiter.enabled()) {
-        switch (b.limiter.check(context.client_address, out.first(size), now)) {
-          case RateLimiter::Verdict::kSend:
-            break;
-          case RateLimiter::Verdict::kSlip:
-            bump(counters.udp_slipped);
-            size = RateLimiter::slip_reply(out.first(size));
-            break;
-          case RateLimiter::Verdict::kDrop:
-            bump(counters.udp_rate_limited);
-            continue;
-        }
-      }
+      if (b.limiter.enabled() && !pass_rate_limit(context.client_address, out, size, now)) continue;
       if (outcome.truncated) bump(counters.udp_truncated);
       count_answer(counters, outcome.rcode, outcome.qtype);
       worker_.note_miss(outcome, {b.rx.get() + i * kReceiveSize, b.in[i].msg_len});
       worker_.sample_query(context, {b.rx.get() + i * kReceiveSize, b.in[i].msg_len}, outcome);
-      b.out_iov[count] = {out.data(), size};
-      msghdr& h = b.out[count].msg_hdr;
-      h = {};
-      h.msg_name = &b.peers[i];
-      h.msg_namelen = in.msg_namelen;
-      h.msg_iov = &b.out_iov[count];
-      h.msg_iovlen = 1;
-      if (reply_source_) {
-        h.msg_controllen = reply_source_control(in, b.sources[count]);
-        if (h.msg_controllen != 0) h.msg_control = b.sources[count].bytes;
-      }
-      ++count;
+      queue_reply(i, count++, out.first(size));
     }
     send(count);
     count_latency(counters,
@@ -205,6 +182,42 @@ class UdpServer::Socket {
                       std::chrono::steady_clock::now() - started)
                       .count(),
                   count);
+  }
+
+  // RRL: false when the answer is to be dropped; a slip turns it into an empty TC=1 reply.
+  bool pass_rate_limit(std::span<const std::uint8_t> client, std::span<std::uint8_t> out,
+                       std::size_t& size, common::Nanos now) {
+    WorkerCounters& counters = worker_.counters();
+    switch (batch_.limiter.check(client, out.first(size), now)) {
+      case RateLimiter::Verdict::kSend:
+        return true;
+      case RateLimiter::Verdict::kSlip:
+        bump(counters.udp_slipped);
+        size = RateLimiter::slip_reply(out.first(size));
+        return true;
+      case RateLimiter::Verdict::kDrop:
+        bump(counters.udp_rate_limited);
+        return false;
+    }
+    return true;
+  }
+
+  // Slot `slot` of the outgoing batch: `reply` to the sender of datagram i, on a wildcard
+  // socket from the address that datagram was sent to.
+  void queue_reply(std::size_t i, std::size_t slot, std::span<std::uint8_t> reply) {
+    Batch& b = batch_;
+    const msghdr& in = b.in[i].msg_hdr;
+    b.out_iov[slot] = {reply.data(), reply.size()};
+    msghdr& h = b.out[slot].msg_hdr;
+    h = {};
+    h.msg_name = &b.peers[i];
+    h.msg_namelen = in.msg_namelen;
+    h.msg_iov = &b.out_iov[slot];
+    h.msg_iovlen = 1;
+    if (reply_source_) {
+      h.msg_controllen = reply_source_control(in, b.sources[slot]);
+      if (h.msg_controllen != 0) h.msg_control = b.sources[slot].bytes;
+    }
   }
 
   void send(std::size_t count) {
