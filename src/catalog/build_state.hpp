@@ -15,7 +15,8 @@
 
 namespace discodns::catalog {
 
-// One service block and the instances it was compiled from (an app's instances in one
+// One service block and the instances it was compiled from (Snapshot::services holds it, as
+// ServiceEntry::origin, next to the block) (an app's instances in one
 // discovery zone), so the next build can find, refresh or rebuild it, and what it adds to
 // its region's ServedCounts.
 struct ServiceOrigin {
@@ -41,7 +42,6 @@ struct BuildState {
   std::shared_ptr<const Snapshot> snapshot;  // the snapshot this state describes
   std::shared_ptr<const StaticZone> zone_source;
   std::vector<std::shared_ptr<const registry::RegistryData>> sources;  // per region
-  NameShards<std::shared_ptr<const ServiceOrigin>> origins;            // service name -> its origin
   // Service names that more than one (appid, env, zone) maps to (appids equal but for case):
   // a change there is settled by a full build, which keeps "the first one wins" exact.
   NameSet contested;

@@ -134,7 +134,6 @@ class Builder {
     snap_->empty_names = before.empty_names;
     snap_->fresh = before.fresh;  // shares every chunk until written
     snap_->region_counts = before.region_counts;
-    state_->origins = prev->origins;
     state_->contested = prev->contested;
     std::vector<Change> changes;
     if (!find_changes(*prev, changes)) return false;
@@ -222,10 +221,10 @@ class Builder {
     for_each_zone(instances, [&](std::span<const registry::AppInstance> group) {
       const bool named =
           service_name_into(name_buffer_, app, group.front().zone, suffixes_[region]);
-      const auto* origin = named ? state_->origins.find(name_buffer_) : nullptr;
+      const ServiceOrigin* origin = named ? origin_of(name_buffer_) : nullptr;
       // No block: an invalid or shadowed name, or one compiled anyway in this build.
-      if (origin == nullptr || *origin == nullptr) return;
-      const ServiceOrigin& o = **origin;
+      if (origin == nullptr) return;
+      const ServiceOrigin& o = *origin;
       // Another app's block (appids equal but for case): this app's group is not served.
       if (o.region != region || o.app != app || o.discovery_zone != group.front().zone) return;
       if (o.instances != group.size()) {
@@ -280,14 +279,13 @@ class Builder {
       return true;
     }
     if (state_->contested.contains(*name)) return false;
-    const auto* origin = state_->origins.find(*name);
-    if (origin == nullptr || *origin == nullptr || (*origin)->region != region ||
-        (*origin)->app != app || (*origin)->discovery_zone != group.front().zone) {
+    const ServiceOrigin* origin = origin_of(*name);
+    if (origin == nullptr || origin->region != region || origin->app != app ||
+        origin->discovery_zone != group.front().zone) {
       return false;  // not built the way this build assumes: start again from scratch
     }
-    uncount(**origin);
+    uncount(*origin);
     snap_->services.erase(*name);
-    state_->origins.erase(*name);
     remove_ancestors(*name);
     mark_parent(*name);
     return true;
@@ -303,9 +301,9 @@ class Builder {
 
   bool rebuild_dirty_parents() {
     for (const auto& parent : dirty_parents_) {
-      const auto* origin = state_->origins.find(parent);
-      if (origin == nullptr || *origin == nullptr) continue;  // none, or being built anyway
-      const ServiceOrigin& old = **origin;
+      const ServiceOrigin* origin = origin_of(parent);
+      if (origin == nullptr) continue;  // none, or being built anyway
+      const ServiceOrigin& old = *origin;
       const auto* apps =
           state_->sources[old.region]->shard(registry::RegistryData::shard_of(old.app));
       auto entry =
@@ -345,8 +343,8 @@ class Builder {
       counts.instances += origin->instances;
       counts.hostname_collisions += origin->hostname_collisions;
       counts.shadowed_names += origin->shadowed_names;
-      snap_->services.writable(g.name) = origin->block;
-      state_->origins.writable(g.name) = std::move(origin);
+      std::shared_ptr<const Block> block = origin->block;
+      snap_->services.writable(g.name) = {std::move(block), std::move(origin)};
     }
     stats_.incremental = incremental_;
     stats_.blocks_built = pending_.size();
@@ -382,6 +380,13 @@ class Builder {
       if (!snap_->empty_names.contains(name)) continue;
       if (--snap_->empty_names.writable(name) == 0) snap_->empty_names.erase(name);
     }
+  }
+
+  // What the service block of `name` was compiled from; null: no such block, or one this
+  // build has claimed and not compiled yet.
+  const ServiceOrigin* origin_of(std::string_view name) const {
+    const ServiceEntry* entry = snap_->services.find(name);
+    return entry == nullptr ? nullptr : static_cast<const ServiceOrigin*>(entry->origin.get());
   }
 
   const BuildInput& in_;

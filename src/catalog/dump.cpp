@@ -48,7 +48,8 @@ void dump_zone(const Snapshot& snap, common::Nanos now, std::ostream& out) {
     }
   };
   add_block(*snap.zone);
-  snap.services.for_each([&](const std::string&, const auto& block) { add_block(*block); });
+  snap.services.for_each(
+      [&](const std::string&, const ServiceEntry& entry) { add_block(*entry.block); });
   std::string apex = wire::wire_to_text(snap.apex);
   std::sort(names.begin(), names.end(), [&](const auto& a, const auto& b) {
     if ((a.first == apex) != (b.first == apex)) return a.first == apex;

@@ -20,8 +20,8 @@ Snapshot::Found Snapshot::find(std::string_view name) const {
     std::size_t suffix_hash = suffix.size() == name.size() ? hash : NameHash{}(suffix);
     const auto* service = services.find(HashedName{suffix, suffix_hash});
     if (service == nullptr) continue;
-    std::uint32_t node = (*service)->find(name, hash);
-    if (node != kNone) return {service->get(), node, false};
+    std::uint32_t node = service->block->find(name, hash);
+    if (node != kNone) return {service->block.get(), node, false};
     break;  // below a service, not in it: only an ancestor of a deeper service can exist
   }
   if (empty_names.contains(HashedName{name, hash})) return {nullptr, kNone, true};

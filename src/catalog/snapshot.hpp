@@ -236,6 +236,14 @@ struct RegionState {
   common::Nanos reconcile_interval_ns = 0;  // what good_until was computed with (0: files)
 };
 
+// A service's block, and what the builder compiled it from: opaque here (the query path never
+// looks at it; catalog::ServiceOrigin in build_state.hpp), kept next to the block because a
+// map of its own cost ~150 bytes per app.
+struct ServiceEntry {
+  std::shared_ptr<const Block> block;  // null while a build has claimed the name
+  std::shared_ptr<const void> origin;
+};
+
 class Snapshot {
  public:
   // Where a name lives. block == nullptr: the name does not exist (or is an empty
@@ -280,8 +288,8 @@ class Snapshot {
   TtlPolicy ttl;
   common::Nanos built_ns = 0;
 
-  std::shared_ptr<const Block> zone;                  // the zone file's names
-  NameShards<std::shared_ptr<const Block>> services;  // service name -> its block
+  std::shared_ptr<const Block> zone;  // the zone file's names
+  NameShards<ServiceEntry> services;  // service name -> its block
   // Ancestors of services and zone names, down to the apex (RFC 8020), each with the number
   // of names below it that need it.
   NameShards<std::uint32_t> empty_names;

@@ -60,7 +60,7 @@ TEST(Incremental, OneChangedAppRebuildsOneBlock) {
   // The old snapshot is untouched: readers still holding it see the old data.
   EXPECT_EQ(a_records(*snap, "app0.dev.gd.china.example.com."), 3u);
   auto app7 = *wire::text_to_wire("app7.dev.gd.china.example.com.");
-  EXPECT_EQ(*next->services.find(app7), *snap->services.find(app7));
+  EXPECT_EQ(next->services.find(app7)->block, snap->services.find(app7)->block);
 }
 
 TEST(Incremental, NewOrVanishedAppsRebuildTheirParentService) {
@@ -108,7 +108,8 @@ std::string describe(const catalog::Snapshot& snap) {
       out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
     return out;
   };
-  snap.services.for_each([&](const std::string& service, const auto& block) {
+  snap.services.for_each([&](const std::string& service, const catalog::ServiceEntry& entry) {
+    const auto& block = entry.block;
     for (std::size_t n = 0; n < block->nodes.size(); ++n) {
       const catalog::Node& node = block->nodes[n];
       std::string owner = wire::wire_to_text(block->name(n)) + " in " +
