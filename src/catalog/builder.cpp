@@ -21,19 +21,6 @@
 namespace discodns::catalog {
 namespace {
 
-// Calls f(group) for each run of instances with the same zone (instances are sorted by
-// zone, hostname): one service each.
-template <class F>
-void for_each_zone(const registry::AppInstances& instances, F&& f) {
-  for (std::size_t begin = 0; begin < instances.size();) {
-    std::size_t end = begin + 1;
-    while (end < instances.size() && instances[end].zone == instances[begin].zone)
-      ++end;
-    f(std::span(instances.data() + begin, end - begin));
-    begin = end;
-  }
-}
-
 class Builder {
  public:
   Builder(const BuildInput& input, BuildStats& stats) : in_(input), stats_(stats) {}
@@ -367,19 +354,11 @@ class Builder {
     snap_->zone = std::move(block);
   }
 
-  // RFC 8020: every ancestor of a served name down to the apex exists; each counts the names
-  // below it so that removing one service removes exactly the ancestors only it needed.
   void add_ancestors(std::string_view name) {
-    const std::size_t apex = in_.zone->apex.size();
-    for (name = wire::parent_of(name); name.size() > apex; name = wire::parent_of(name))
-      ++snap_->empty_names.writable(name);
+    count_ancestors(snap_->empty_names, name, in_.zone->apex.size());
   }
   void remove_ancestors(std::string_view name) {
-    const std::size_t apex = in_.zone->apex.size();
-    for (name = wire::parent_of(name); name.size() > apex; name = wire::parent_of(name)) {
-      if (!snap_->empty_names.contains(name)) continue;
-      if (--snap_->empty_names.writable(name) == 0) snap_->empty_names.erase(name);
-    }
+    uncount_ancestors(snap_->empty_names, name, in_.zone->apex.size());
   }
 
   // What the service block of `name` was compiled from; null: no such block, or one this

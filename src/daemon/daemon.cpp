@@ -16,6 +16,7 @@
 #include "common/siphash.hpp"
 #include "common/thread_priority.hpp"
 #include "daemon/config_sources.hpp"
+#include "daemon/server_options.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
 #include "daemon/ttl_from_config.hpp"
@@ -86,7 +87,7 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
 }
 
 void Daemon::start_server(std::optional<server::InheritedSockets> inherited) {
-  server::ServerOptions options = server::options_from_config(config_);
+  server::ServerOptions options = server_options_from(config_);
   // Random per process: cookies then survive no restart, which RFC 7873 §7.1 allows (the
   // client just gets a fresh one).
   options.limits.cookie_secret = common::random_siphash_key();

@@ -25,7 +25,6 @@
 #include "admin/http_server.hpp"
 #include "catalog/builder.hpp"
 #include "catalog/static_zone.hpp"
-#include "catalog/store.hpp"
 #include "catalog/ttl_policy.hpp"
 #include "common/clock.hpp"
 #include "common/heartbeat.hpp"
@@ -33,6 +32,7 @@
 #include "common/prometheus.hpp"
 #include "config/config.hpp"
 #include "daemon/reclaimer.hpp"
+#include "query/store.hpp"
 #include "registry/discovery_source.hpp"
 #include "registry/file_source.hpp"
 #include "registry/model.hpp"
@@ -72,7 +72,7 @@ class Daemon {
   // "discodns ready udp=ADDR:PORT[,...] tcp=ADDR:PORT[,...]" (valid after start).
   std::string ready_line() const;
   const server::Server* server() const { return server_.get(); }
-  const catalog::SnapshotStore& store() const { return store_; }
+  const query::SnapshotStore& store() const { return store_; }
 
  private:
   struct Source {
@@ -117,7 +117,7 @@ class Daemon {
   catalog::TtlPolicy ttl_;
   std::shared_ptr<const catalog::StaticZone> zone_;
   Reclaimer reclaimer_;  // before store_ and regions_: outlives what they hand it
-  catalog::SnapshotStore store_;
+  query::SnapshotStore store_;
   std::vector<catalog::RegionData> regions_;  // one per source, same order; update thread only
   std::shared_ptr<const catalog::BuildState> build_state_;  // of the last build; update thread
   std::uint32_t serial_ = 0;

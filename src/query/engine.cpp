@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "catalog/snapshot.hpp"
 #include "query/identity.hpp"
 #include "query/opt.hpp"
 #include "wire/bytes.hpp"
@@ -12,6 +13,8 @@
 #include "wire/name.hpp"
 
 namespace discodns::query {
+
+static_assert(kNoRegion == catalog::kNoRegion);
 namespace {
 
 using catalog::kNone;

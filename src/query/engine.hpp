@@ -8,10 +8,16 @@
 #include <span>
 #include <string_view>
 
-#include "catalog/snapshot.hpp"
 #include "common/clock.hpp"
 
+namespace discodns::catalog {
+class Snapshot;  // catalog/snapshot.hpp: the engine reads it; its callers only hand it over
+}  // namespace discodns::catalog
+
 namespace discodns::query {
+
+// Outcome::miss_region when there is none (catalog::kNoRegion).
+inline constexpr std::uint16_t kNoRegion = 0xFFFF;
 
 enum class Transport : std::uint8_t { kUdp, kTcp };
 
@@ -60,7 +66,7 @@ struct Outcome {
   // NXDOMAIN, or NODATA at an empty non-terminal, for a name with at least 3 labels below a
   // registry region's label (it could be appid.env.zone.region of an app not fetched yet):
   // that region's index in Snapshot::regions, for the server to fetch it. Else kNoRegion.
-  std::uint16_t miss_region = catalog::kNoRegion;
+  std::uint16_t miss_region = kNoRegion;
 };
 
 // Response buffers must hold this much; TCP answers can be up to 64 KiB.

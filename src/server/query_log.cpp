@@ -76,9 +76,10 @@ bool QueryLog::record(std::size_t producer, query::Transport transport,
   q.qtype = outcome.qtype;
   q.response_size = static_cast<std::uint32_t>(outcome.size);
   q.address_length = static_cast<std::uint8_t>(std::min(client_address.size(), q.address.size()));
-  std::memcpy(q.address.data(), client_address.data(), q.address_length);
+  // memcpy from an empty span's null data is undefined even for 0 bytes (UBSan says so).
+  if (q.address_length != 0) std::memcpy(q.address.data(), client_address.data(), q.address_length);
   q.kept = static_cast<std::uint16_t>(std::min(message.size(), q.message.size()));
-  std::memcpy(q.message.data(), message.data(), q.kept);
+  if (q.kept != 0) std::memcpy(q.message.data(), message.data(), q.kept);
   return queues_[producer]->lines.push(q);
 }
 

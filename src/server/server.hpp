@@ -11,10 +11,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
-#include "catalog/store.hpp"
 #include "common/clock.hpp"
-#include "config/config.hpp"
 #include "query/engine.hpp"
+#include "query/store.hpp"
 #include "server/socket_activation.hpp"
 #include "server/tcp_server.hpp"
 #include "server/udp_server.hpp"
@@ -22,8 +21,13 @@
 
 namespace discodns::server {
 
+struct ListenAddress {
+  std::string host;         // IPv4 or IPv6 literal, no brackets
+  std::uint16_t port = 53;  // 0 = pick a free port (tests)
+};
+
 struct ServerOptions {
-  std::vector<config::ListenAddress> listen;
+  std::vector<ListenAddress> listen;
   InheritedSockets inherited;  // from systemd; when it has sockets, `listen` is not used
   unsigned workers = 0;        // 0 = one per hardware thread
   query::Limits limits;
@@ -33,14 +37,10 @@ struct ServerOptions {
   MissHook on_miss;           // names below a region no app answers; empty = none
 };
 
-// Builds the options from the config's [server] table (and [log] query_sample)
-// (limits.cookie_secret is left zero: the caller picks a random one).
-ServerOptions options_from_config(const config::Config& config);
-
 class Server {
  public:
   // Binds every listen address; throws std::runtime_error("listen HOST:PORT: reason").
-  Server(const ServerOptions& options, const catalog::SnapshotStore& store,
+  Server(const ServerOptions& options, const query::SnapshotStore& store,
          const common::Clock& clock);
   ~Server();
   Server(const Server&) = delete;
@@ -65,7 +65,7 @@ class Server {
   const common::Heartbeat& worker_heartbeat(std::size_t i) const { return pool_[i].heartbeat(); }
 
  private:
-  void bind(const config::ListenAddress& listen);
+  void bind(const ListenAddress& listen);
   void adopt(const InheritedSockets& sockets);
 
   ServerOptions options_;

@@ -42,8 +42,7 @@ std::size_t latency_index(std::int64_t nanoseconds) {
   return std::size(kLatencyBounds);
 }
 
-Worker::Worker(unsigned index, const catalog::SnapshotStore& store)
-    : index_(index), reader_(store) {
+Worker::Worker(unsigned index, const query::SnapshotStore& store) : index_(index), reader_(store) {
   // One thread per io_context: tell Asio so it can skip internal locking.
   io_.emplace(1);
   guard_.emplace(io_->get_executor());
@@ -102,7 +101,7 @@ void Worker::release_io() {
   io_.reset();
 }
 
-WorkerPool::WorkerPool(unsigned count, const catalog::SnapshotStore& store) {
+WorkerPool::WorkerPool(unsigned count, const query::SnapshotStore& store) {
   if (count == 0) count = common::usable_cpus();
   workers_.reserve(count);
   for (unsigned i = 0; i < count; ++i)

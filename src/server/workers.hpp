@@ -18,9 +18,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "catalog/store.hpp"
 #include "common/heartbeat.hpp"
 #include "query/engine.hpp"
+#include "query/store.hpp"
 #include "server/query_log.hpp"
 #include "wire/names.hpp"
 
@@ -89,7 +89,7 @@ using MissHook = std::function<void(std::uint16_t, std::span<const std::uint8_t>
 
 class Worker {
  public:
-  Worker(unsigned index, const catalog::SnapshotStore& store);
+  Worker(unsigned index, const query::SnapshotStore& store);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -115,7 +115,7 @@ class Worker {
   // A name below a registry region that no app answers (query::Outcome::miss_region): told to
   // the hook (the daemon's on-miss fetch), which must not block. Worker thread only.
   void note_miss(const query::Outcome& outcome, std::span<const std::uint8_t> message) {
-    if (outcome.miss_region != catalog::kNoRegion && miss_hook_ != nullptr)
+    if (outcome.miss_region != query::kNoRegion && miss_hook_ != nullptr)
       (*miss_hook_)(outcome.miss_region, message);
   }
   void set_miss_hook(const MissHook* hook) { miss_hook_ = hook; }
@@ -135,7 +135,7 @@ class Worker {
 
   unsigned index_;
   WorkerCounters counters_;
-  catalog::SnapshotReader reader_;
+  query::SnapshotReader reader_;
   // Takes the current snapshot every second, queries or not: a worker that SO_REUSEPORT
   // hands no queries would otherwise keep an old snapshot (tens of MB) alive indefinitely.
   std::optional<boost::asio::steady_timer> refresh_timer_;
@@ -152,7 +152,7 @@ class Worker {
 class WorkerPool {
  public:
   // count 0 = one per hardware thread.
-  WorkerPool(unsigned count, const catalog::SnapshotStore& store);
+  WorkerPool(unsigned count, const query::SnapshotStore& store);
   ~WorkerPool();
 
   std::size_t size() const { return workers_.size(); }

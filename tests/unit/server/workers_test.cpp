@@ -1,5 +1,7 @@
 #include "server/workers.hpp"
 
+#include "catalog/snapshot.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,7 +17,7 @@ namespace {
 // A worker that gets no queries still lets go of an old snapshot, within about a second, so
 // the update thread can free it.
 TEST(Workers, IdleWorkersLetGoOfOldSnapshots) {
-  catalog::SnapshotStore store;
+  query::SnapshotStore store;
   store.publish(std::make_shared<const catalog::Snapshot>());
   std::weak_ptr<const catalog::Snapshot> first = store.current();
   WorkerPool pool(2, store);
@@ -46,7 +48,7 @@ TEST(WorkersDeathTest, AnExceptionReachingTheRunLoopAbortsWithAClearLine) {
   EXPECT_DEATH(
       {
         common::init_logging("info");  // stderr, as in discodns
-        catalog::SnapshotStore store;
+        query::SnapshotStore store;
         WorkerPool pool(1, store);
         boost::asio::post(pool[0].io(), [] { throw std::runtime_error("test: escaped"); });
         pool.start();
@@ -57,7 +59,7 @@ TEST(WorkersDeathTest, AnExceptionReachingTheRunLoopAbortsWithAClearLine) {
 }
 
 TEST(Workers, TheRefreshTimerBeatsTheHeartbeat) {
-  catalog::SnapshotStore store;
+  query::SnapshotStore store;
   WorkerPool pool(1, store);
   pool.start();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -1,12 +1,14 @@
-#include "catalog/store.hpp"
+#include "query/store.hpp"
 
 #include <gtest/gtest.h>
+
+#include "catalog/snapshot.hpp"
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
-namespace discodns::catalog {
+namespace discodns::query {
 namespace {
 
 TEST(SnapshotStore, ReadersHandTheSnapshotTheyLetGoOfToTheWriter) {
@@ -58,4 +60,4 @@ TEST(SnapshotStore, PublishingWhileReadersSwitchFreesEverySnapshotButTheCurrent)
 }
 
 }  // namespace
-}  // namespace discodns::catalog
+}  // namespace discodns::query

@@ -11,9 +11,13 @@
 #include <utility>
 #include <vector>
 
-#include "catalog/snapshot.hpp"
-
 namespace discodns::catalog {
+class Snapshot;  // only handed around here: the store never looks inside one
+}  // namespace discodns::catalog
+
+namespace discodns::query {
+
+using catalog::Snapshot;
 
 class SnapshotStore {
  public:
@@ -81,4 +85,4 @@ class SnapshotReader {
   std::uint64_t seen_ = 0;
 };
 
-}  // namespace discodns::catalog
+}  // namespace discodns::query
