@@ -72,8 +72,10 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       if (s->discovery) s->discovery->start();
     }
     start_server(std::move(inherited));
-    // After server_ is set: the admin thread reads it (metrics), and starting the thread here
-    // is what orders that read after this write.
+    // Before the admin thread: it reads server_ and watchdog_ (metrics), and starting that
+    // thread after both are set is what orders its reads after these writes (TSan caught the
+    // watchdog being created after it).
+    start_watchdog();
     start_admin();
   } catch (...) {
     stop();
@@ -83,7 +85,6 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   spdlog::info("{} (workers={})", line, server_->workers());
   std::cout << line << std::endl;  // tests and supervisors wait for this line
   notify_systemd("READY=1\nSTATUS=serving");
-  start_watchdog();
 }
 
 void Daemon::start_server(std::optional<server::InheritedSockets> inherited) {
