@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/label_rules.hpp"
 #include "registry/text.hpp"
 
 namespace discodns::registry {
@@ -26,9 +27,9 @@ bool valid_scheme(std::string_view s) {
 // or other URL syntax.
 bool valid_plain_host(std::string_view h) {
   if (h.empty() || h.size() > 253) return false;
-  return std::all_of(h.begin(), h.end(), [](char c) {
-    return is_alpha(c) || is_ascii_digit(c) || c == '.' || c == '-' || c == '_';
-  });
+  // The alphabet of a discovery node's host name (config/parse.cpp): key-label octets and dots.
+  return std::all_of(h.begin(), h.end(),
+                     [](char c) { return common::is_key_label_char(c) || c == '.'; });
 }
 
 bool valid_ipv6(std::string_view h) {

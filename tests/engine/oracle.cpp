@@ -72,6 +72,20 @@ std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int typ
   return out;
 }
 
+std::vector<std::uint8_t> respond(const catalog::Snapshot& snapshot,
+                                  const std::vector<std::uint8_t>& wire, common::Nanos now,
+                                  const query::Limits& limits, query::Transport transport,
+                                  query::Outcome& outcome) {
+  std::vector<std::uint8_t> out(query::kMaxResponseSize);
+  query::QueryContext ctx;
+  ctx.transport = transport;
+  static const std::uint8_t kClient[4] = {192, 0, 2, 1};
+  ctx.client_address = kClient;
+  outcome = query::answer(wire, snapshot, now, limits, ctx, out);
+  out.resize(outcome.respond ? outcome.size : 0);
+  return out;
+}
+
 PacketPtr ask(const catalog::Snapshot& snapshot, const std::string& name, ldns_rr_type type,
               common::Nanos now, query::Outcome* outcome) {
   std::vector<std::uint8_t> out(query::kMaxResponseSize);

@@ -90,6 +90,13 @@ struct Packet {
 // Records of one section, filtered by type (0 = all).
 std::vector<ldns_rr*> rrs(const ldns_pkt* pkt, ldns_pkt_section section, int type = 0);
 
+// The engine's answer to `wire` from client 192.0.2.1 (empty when it drops the query), with
+// its Outcome in `outcome`.
+std::vector<std::uint8_t> respond(const catalog::Snapshot& snapshot,
+                                  const std::vector<std::uint8_t>& wire, common::Nanos now,
+                                  const query::Limits& limits, query::Transport transport,
+                                  query::Outcome& outcome);
+
 // Asks `snapshot` at `now` over UDP (no EDNS) and decodes the answer; `outcome`, if given,
 // receives the engine's Outcome.
 PacketPtr ask(const catalog::Snapshot& snapshot, const std::string& name, ldns_rr_type type,

@@ -27,14 +27,8 @@ class ProtocolEdgesTest : public ::testing::Test {
  protected:
   PacketPtr run(const std::vector<std::uint8_t>& wire,
                 query::Transport transport = query::Transport::kUdp) {
-    std::vector<std::uint8_t> out(query::kMaxResponseSize);
-    query::QueryContext ctx;
-    ctx.transport = transport;
-    static const std::uint8_t kClient[4] = {192, 0, 2, 1};
-    ctx.client_address = kClient;
-    outcome_ = query::answer(wire, *snap_, kNow, limits_, ctx, out);
+    std::vector<std::uint8_t> out = respond(*snap_, wire, kNow, limits_, transport, outcome_);
     EXPECT_TRUE(outcome_.respond);
-    out.resize(outcome_.respond ? outcome_.size : 0);
     last_ = out;
     return decode(out);
   }

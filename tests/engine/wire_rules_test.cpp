@@ -17,14 +17,7 @@ class WireRulesTest : public ::testing::Test {
  protected:
   std::vector<std::uint8_t> respond(const std::vector<std::uint8_t>& wire,
                                     query::Transport transport = query::Transport::kUdp) {
-    std::vector<std::uint8_t> out(query::kMaxResponseSize);
-    query::QueryContext ctx;
-    ctx.transport = transport;
-    static const std::uint8_t kClient[4] = {192, 0, 2, 1};
-    ctx.client_address = kClient;
-    outcome_ = query::answer(wire, *snap_, kNow, limits_, ctx, out);
-    out.resize(outcome_.respond ? outcome_.size : 0);
-    return out;
+    return testing::respond(*snap_, wire, kNow, limits_, transport, outcome_);
   }
   std::uint8_t rcode_of(const std::vector<std::uint8_t>& r) { return r[3] & 0xF; }
   std::uint16_t count(const std::vector<std::uint8_t>& r, int which) {
