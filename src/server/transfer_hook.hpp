@@ -1,0 +1,31 @@
+// What the TCP server needs of zone transfers (transfer/ provides it): a query whose QTYPE is
+// AXFR or IXFR is handed to a TransferHandler, which answers it with a stream of messages that
+// the session writes one at a time, each before asking for the next, so a zone of any size
+// goes out in 64 KiB of buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+namespace discodns::server {
+
+class MessageStream {
+ public:
+  virtual ~MessageStream() = default;
+  // Writes the next message into `out` (65,535 bytes); returns its size, 0 when done.
+  virtual std::size_t next(std::span<std::uint8_t> out) = 0;
+};
+
+class TransferHandler {
+ public:
+  virtual ~TransferHandler() = default;
+  // Called on worker threads, concurrently. `query` is an AXFR or IXFR query received over
+  // TCP, `client_address` 4 or 16 bytes. Returns the messages that answer it (a refusal is a
+  // stream of one), or nullptr to answer it as any other query.
+  virtual std::unique_ptr<MessageStream> start(std::span<const std::uint8_t> query,
+                                               std::span<const std::uint8_t> client_address) = 0;
+};
+
+}  // namespace discodns::server
