@@ -17,13 +17,13 @@
 #include "common/thread_priority.hpp"
 #include "daemon/config_sources.hpp"
 #include "daemon/server_options.hpp"
-#include "daemon/transfer_options.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
+#include "daemon/transfer_options.hpp"
 #include "daemon/ttl_from_config.hpp"
 #include "daemon/watchdog.hpp"
-#include "transfer/notify_tsig.hpp"
 #include "registry/persist.hpp"
+#include "transfer/notify_tsig.hpp"
 #include "wire/name.hpp"
 
 namespace discodns::daemon {
