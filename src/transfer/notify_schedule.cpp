@@ -27,9 +27,10 @@ void NotifySchedule::set_serial(std::uint32_t serial, common::Nanos now) {
     if (state.counters.pending) continue;  // merged: the next send carries the newest serial
     state.counters.pending = true;
     state.attempts = 0;
-    // The window opens at the first change and does not slide, so a steady stream of changes
-    // still goes out every `coalesce`.
-    state.ready_at = now + options_.coalesce;
+    // Leading edge: a change after a quiet spell goes out at once (propagation is what
+    // secondaries are for); one within `coalesce` of the last send waits for the window's
+    // end, which does not slide, so a steady stream of changes goes out every `coalesce`.
+    state.ready_at = state.sent_before ? std::max(now, state.sent_at + options_.coalesce) : now;
   }
 }
 
@@ -43,6 +44,7 @@ std::vector<NotifySchedule::Send> NotifySchedule::due(common::Nanos now) {
     state.id = next_id_();
     state.in_flight_serial = state.serial;
     state.sent_at = now;
+    state.sent_before = true;
     state.deadline = now + retry_interval(state.attempts);
     state.counters.in_flight = true;
     ++state.counters.sent;

@@ -2,8 +2,9 @@
 // coalescing serial changes, one message in flight per target, retries with exponential
 // back-off, giving up. Pure: no sockets, no threads, no clock (time is passed in).
 //
-// A target's life: set_serial() makes it pending; the first NOTIFY goes out `coalesce` after
-// that change, carrying the newest serial by then (so a burst of changes is one message).
+// A target's life: set_serial() makes it pending; the NOTIFY goes out at once, unless one went
+// out less than `coalesce` ago: then when that window ends, carrying the newest serial by then
+// (so a burst of changes costs two messages, and a lone change waits for nothing).
 // Attempt k waits retry(k) = initial_retry * 2^(k-1), at most max_retry, for its answer; attempt
 // k+1 goes out retry(k) after attempt k whether k timed out or was answered with an error
 // rcode (back-off either way). Every attempt carries the newest serial. A serial change while
@@ -80,6 +81,7 @@ class NotifySchedule {
     unsigned attempts = 0;               // of the current announcement
     common::Nanos ready_at = 0;          // pending, nothing in flight: earliest next send
     common::Nanos sent_at = 0;   // the attempt in flight's (or the last attempt's) send time
+    bool sent_before = false;    // sent_at holds a send
     common::Nanos deadline = 0;  // in flight: its answer is late from then on
   };
 
