@@ -145,9 +145,34 @@ class NameShards {
         f(name, value);
     });
   }
+  // Against another version of the map: f(name, mine, theirs, shared) for every name of
+  // either, where shared says the entry lies in a shard both hold (then mine == theirs, the
+  // same object) and a missing entry is null.
+  template <class F>
+  void compare(const NameShards& other, F&& f) const {
+    for (std::size_t i = 0; i < kShards; ++i) {
+      const Map* mine = shards_.shard(i);
+      const Map* theirs = other.shards_.shard(i);
+      const bool shared = shards_.shares(other.shards_, i);
+      if (mine != nullptr) {
+        for (const auto& [name, value] : *mine) {
+          const Value* match = shared ? &value : find_in(theirs, name);
+          f(std::string_view(name), &value, match, shared);
+        }
+      }
+      if (shared || theirs == nullptr) continue;
+      for (const auto& [name, value] : *theirs)
+        if (find_in(mine, name) == nullptr) f(std::string_view(name), nullptr, &value, false);
+    }
+  }
 
  private:
   static std::size_t shard_of(std::size_t hash) { return (hash >> 56) % kShards; }
+  static const Value* find_in(const Map* map, std::string_view name) {
+    if (map == nullptr) return nullptr;
+    auto it = map->find(name);
+    return it == map->end() ? nullptr : &it->second;
+  }
 
   common::CowShards<Map, kShards> shards_;
   std::size_t size_ = 0;

@@ -50,6 +50,9 @@ struct ServerConfig {
 struct ZoneConfig {
   std::string domain;          // served domain, e.g. "example.com." (always ends with '.')
   std::filesystem::path file;  // master file with SOA and NS at the apex
+  // Where the serial's reservation is kept (never backwards across restarts); "" = beside the
+  // first discovery source's state_file, or nowhere (serials then follow the clock).
+  std::filesystem::path serial_file;
   bool operator==(const ZoneConfig&) const = default;
 };
 
@@ -95,6 +98,26 @@ struct AdminConfig {
   bool operator==(const AdminConfig&) const = default;
 };
 
+// [transfer]: discodns as a hidden primary (AXFR, IXFR, NOTIFY; README "Hidden primary").
+struct TsigKeyConfig {
+  std::string name;  // key name, with a trailing dot
+  std::string algorithm = "hmac-sha256";
+  std::string secret;  // base64
+  bool operator==(const TsigKeyConfig&) const = default;
+};
+
+struct TransferConfig {
+  std::vector<std::string> allow;   // source prefixes that may transfer; empty = transfers off
+  std::vector<std::string> notify;  // "ip:port" of secondaries told of every new serial
+  // TTL of transferred synthesized records (secondaries cannot follow renew times); unset:
+  // ttl.max.
+  std::optional<std::chrono::seconds> ttl;
+  unsigned journal_changes = 100;                // IXFR: serials kept
+  std::uint64_t journal_bytes = 16ull << 20;     // IXFR: bytes of differences kept
+  std::optional<TsigKeyConfig> tsig;             // then transfers need it and NOTIFYs carry it
+  bool operator==(const TransferConfig&) const = default;
+};
+
 struct LogConfig {
   std::string level = "info";
   unsigned query_sample = 0;  // log one query in N; 0 = no query log
@@ -108,6 +131,7 @@ struct Config {
   TtlConfig ttl;
   std::vector<RegistrySource> registries;
   AdminConfig admin;
+  TransferConfig transfer;
   LogConfig log;
   bool operator==(const Config&) const = default;
 };

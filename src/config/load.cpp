@@ -26,6 +26,8 @@
 //                                # at most 253 characters), not the root; stored lower-cased
 //                                # with a trailing dot
 //   file = "../zones/example.com.zone"  # required; relative to the config file's directory
+//   serial_file = "/var/lib/discodns/serial"  # where the serial's reservation is kept; default
+//                                # beside the first discovery state_file, else none
 //
 //   [ttl]
 //   renew_interval = "30s"       # discovery's renew interval; 1s..2147483647s
@@ -60,6 +62,17 @@
 //   [admin]
 //   listen = "127.0.0.1:9153"   # HTTP /metrics /healthz /readyz /debug/registry; off when absent
 //
+//   [transfer]                   # hidden primary (README "Hidden primary"); off by default
+//   allow = ["127.0.0.1"]        # prefixes that may AXFR/IXFR; empty = transfers off
+//   notify = ["127.0.0.1:5301"]  # secondaries NOTIFYed on each new serial; "ip:port"
+//   ttl = "30s"                  # TTL of transferred synthesized records; default ttl.max
+//   journal_changes = 100        # IXFR journal: serials kept, 0..100000 (0 = AXFR only)
+//   journal_bytes = 16777216     # IXFR journal: bytes kept
+//   [transfer.tsig]              # optional; transfers then need this key, NOTIFYs carry it
+//   name = "xfr-key"             # required; a DNS name
+//   algorithm = "hmac-sha256"    # hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1
+//   secret = "base64"            # required
+//
 //   [log]
 //   level = "info"               # trace, debug, info, warn, error, off
 //   query_sample = 0             # log one query in N (info level); 0 = no query log
@@ -80,6 +93,7 @@
 #include <utility>
 
 #include "config/load_registry.hpp"
+#include "config/load_transfer.hpp"
 #include "config/parse.hpp"
 #include "config/toml_reader.hpp"
 
@@ -138,11 +152,13 @@ void read_zone(const TomlReader& in, const Section& top, ZoneConfig& zone) {
   Section section = in.sub_table(top, "zone");
   if (section.table == nullptr)
     in.fail(1, "zone", "missing required table [zone] (with domain and file)");
-  in.check_keys(section, {"domain", "file"});
+  in.check_keys(section, {"domain", "file", "serial_file"});
   std::string domain = in.require_string(section, "domain");
   if (auto error = normalize_domain(domain, zone.domain))
     in.fail(*TomlReader::find(section, "domain"), TomlReader::key_path(section, "domain"), *error);
   zone.file = in.resolve(in.require_string(section, "file"));
+  if (auto serial_file = in.get_string(section, "serial_file"))
+    zone.serial_file = in.resolve(*serial_file);
 }
 
 void read_ttl(const TomlReader& in, const Section& section, TtlConfig& ttl) {
@@ -204,7 +220,7 @@ void read_log(const TomlReader& in, const Section& section, LogConfig& log) {
 
 Config read_config(const TomlReader& in, const toml::table& root) {
   Section top{&root, "", 1};
-  in.check_keys(top, {"server", "zone", "ttl", "registry", "log", "admin", "rrl"});
+  in.check_keys(top, {"server", "zone", "ttl", "registry", "log", "admin", "rrl", "transfer"});
   Config config;
   config.source_file = in.name();
   // Optional tables first: a bad value the user wrote is a better first message than a
@@ -214,6 +230,7 @@ Config read_config(const TomlReader& in, const toml::table& root) {
   read_log(in, in.sub_table(top, "log"), config.log);
   read_admin(in, in.sub_table(top, "admin"), config.admin);
   read_rrl(in, in.sub_table(top, "rrl"), config.server);
+  read_transfer(in, in.sub_table(top, "transfer"), config.transfer);
   read_zone(in, top, config.zone);
   read_registries(in, top, config.registries);
   return config;

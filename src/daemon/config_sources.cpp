@@ -55,6 +55,7 @@ registry::MirrorOptions mirror_options(const config::Config& config,
 }
 
 std::filesystem::path serial_file(const config::Config& config) {
+  if (!config.zone.serial_file.empty()) return config.zone.serial_file;
   for (const auto& source : config.registries) {
     if (source.kind == config::SourceKind::kDiscovery && !source.state_file.empty())
       return source.state_file.parent_path() / "discodns.serial";

@@ -30,8 +30,8 @@ std::shared_ptr<const registry::RegistryData> read_source_once(
 registry::MirrorOptions mirror_options(const config::Config& config,
                                        const config::RegistrySource& source);
 
-// The zone serial is kept beside the first live source's warm-start file; without one,
-// serials follow the clock only (empty path).
+// The zone serial is kept in zone.serial_file, else beside the first live source's warm-start
+// file; without either, serials follow the clock only (empty path).
 std::filesystem::path serial_file(const config::Config& config);
 
 }  // namespace discodns::daemon

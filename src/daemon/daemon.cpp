@@ -17,6 +17,7 @@
 #include "common/thread_priority.hpp"
 #include "daemon/config_sources.hpp"
 #include "daemon/server_options.hpp"
+#include "daemon/transfer_options.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
 #include "daemon/ttl_from_config.hpp"
@@ -48,6 +49,8 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       ++apex_labels_;
     state_ = std::make_unique<StateWriter>(serial_file(config_));
     serial_ = state_->reserved();
+    if (auto options = primary_options_from(config_))
+      primary_ = std::make_unique<transfer::Primary>(std::move(*options), store_, clock_);
     if (serial_ != 0) spdlog::info("zone serial continues above {}", serial_);
     open_sources();
     // A file source's first read happens here, synchronously: no answers from no data. A
@@ -102,6 +105,7 @@ void Daemon::start_server(std::optional<server::InheritedSockets> inherited) {
   options.on_miss = [this](std::uint16_t region, std::span<const std::uint8_t> message) {
     note_miss(region, message);
   };
+  options.transfers = primary_.get();
   server_ = std::make_unique<server::Server>(options, store_, clock_);
   server_->start();
 }

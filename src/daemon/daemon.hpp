@@ -38,6 +38,7 @@
 #include "registry/model.hpp"
 #include "server/server.hpp"
 #include "server/socket_activation.hpp"
+#include "transfer/primary.hpp"
 
 namespace discodns::daemon {
 
@@ -135,6 +136,8 @@ class Daemon {
 
   std::vector<std::unique_ptr<Source>> sources_;
   std::thread update_thread_;
+  // Hidden primary ([transfer]): answers AXFR/IXFR, keeps the journal; null when off.
+  std::unique_ptr<transfer::Primary> primary_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<admin::HttpServer> admin_;
   // Figures of the update path, for /metrics (written by the update thread).

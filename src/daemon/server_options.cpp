@@ -23,6 +23,7 @@ server::ServerOptions server_options_from(const config::Config& config) {
   o.limits.identity.assign(server.identity);
   o.limits.version.assign(server.version);
   o.limits.nsid.assign(server.nsid);
+  o.limits.transfers = !config.transfer.allow.empty();
   o.tcp.idle_timeout = server.tcp_idle_timeout;
   // A client that does not read its answers for as long as an idle one would be closed.
   o.tcp.write_timeout = server.tcp_idle_timeout;

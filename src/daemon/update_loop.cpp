@@ -97,6 +97,10 @@ void Daemon::rebuild() {
   std::shared_ptr<const catalog::BuildState> state = catalog::build(input, &stats);
   serial_ = input.serial;
   state_->reserve(serial_);  // durable before any client or secondary can see it
+  if (primary_) {
+    const catalog::BuildState* previous = input.previous.get();
+    primary_->record_publish(previous ? previous->snapshot.get() : nullptr, *state->snapshot);
+  }
   // What this build replaced goes to the reclaimer: at 100k instances, freeing a registry
   // version every app of which renewed costs more than the build itself.
   reclaimer_.drop(store_.publish(state->snapshot));

@@ -54,6 +54,9 @@ class Responder {
     w_ = wire::Writer(out_, response_limit());
     // has_opt is false when the OPT itself was the problem (parse_query, RFC 6891 §7).
     if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, q_.has_opt);
+    // We are nobody's secondary: a NOTIFY is refused (RFC 1996 §3.10 leaves it to policy).
+    if (status == wire::ParseStatus::kNotImp && q_.opcode == wire::opcode::kNotify)
+      return error(rcode::kRefused, q_.has_opt);
     if (status == wire::ParseStatus::kNotImp) return error(rcode::kNotImp, q_.has_opt);
     if (status == wire::ParseStatus::kBadVers) return error(rcode::kBadVers, true);
     // RFC 7873 §5.4: the header and an OPT with the client and our server cookie.
@@ -111,7 +114,16 @@ class Responder {
     if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
     if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
-    // Zone transfers are not offered (yet: issue 15).
+    // Transfers go over TCP, to transfer/ (the TCP server hands them over before the engine
+    // sees them): what reaches here is refused, but for an IXFR over UDP of the apex from a
+    // client behind us. That gets our SOA (RFC 1995 §2: "use TCP", to a client that reads the
+    // newer serial) with TC set (the same, to one that reads the flag).
+    if (q_.qtype == type::kIxfr && limits_.transfers && ctx_.transport == Transport::kUdp &&
+        qname == snap_.apex && snap_.soa_rrset != kNone) {
+      std::uint8_t code = soa_only();
+      truncated_ = true;
+      return code;
+    }
     if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
     if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
 

@@ -44,6 +44,9 @@ struct Limits {
   unsigned max_address_records = 0;            // cap on A/AAAA records per answer; 0 = none
   std::uint16_t tcp_idle_timeout_100ms = 100;  // RFC 7828 edns-tcp-keepalive value we send
   std::array<std::uint8_t, 16> cookie_secret{};  // RFC 7873 server cookie key
+  // Zone transfers are offered (over TCP, by transfer/): a UDP IXFR from a client behind us
+  // gets TC, so it retries over TCP (RFC 1995 §2), instead of REFUSED.
+  bool transfers = false;
   // Which replica answered (query/identity.hpp); each off while empty.
   InlineText<kMaxTxtLength> identity;  // CH TXT id.server. and hostname.bind.
   InlineText<kMaxTxtLength> version;   // CH TXT version.bind.

@@ -17,6 +17,7 @@
 #include "server/socket_activation.hpp"
 #include "server/tcp_server.hpp"
 #include "server/udp_server.hpp"
+#include "server/transfer_hook.hpp"
 #include "server/workers.hpp"
 
 namespace discodns::server {
@@ -35,6 +36,7 @@ struct ServerOptions {
   RateLimitOptions rate_limit;
   unsigned query_sample = 0;  // [log] query_sample
   MissHook on_miss;           // names below a region no app answers; empty = none
+  TransferHandler* transfers = nullptr;  // AXFR/IXFR over TCP; null = refused (outlives us)
 };
 
 class Server {

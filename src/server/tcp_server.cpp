@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/log.hpp"
+#include "server/transfer_hook.hpp"
 
 namespace discodns::server {
 namespace {
@@ -27,6 +28,20 @@ constexpr std::size_t kInSize = kFrameHeader + 65535;
 constexpr std::size_t kOutSize = 2 * (kFrameHeader + query::kMaxResponseSize);
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
+// A query with opcode QUERY, one question and QTYPE AXFR or IXFR: a zone transfer, which the
+// TransferHandler answers (with more than one message, maybe). The engine parses the rest.
+bool is_transfer_query(std::span<const std::uint8_t> m) {
+  if ((m[2] & 0xF8) != 0 || m[4] != 0 || m[5] != 1) return false;  // QR, opcode, QDCOUNT
+  std::size_t pos = kMinMessage;
+  while (pos < m.size() && m[pos] != 0) {
+    if ((m[pos] & 0xC0) != 0) return false;
+    pos += 1 + m[pos];
+  }
+  if (pos + 3 > m.size()) return false;
+  const std::uint16_t qtype = static_cast<std::uint16_t>((m[pos + 1] << 8) | m[pos + 2]);
+  return qtype == 251 || qtype == 252;  // IXFR, AXFR
+}
+
 }  // namespace
 
 // What sessions share with the server; sessions keep it alive, so a session that outlives the
@@ -37,6 +52,7 @@ struct TcpServer::Shared {
   const common::Clock& clock;
   query::Limits limits;
   TcpOptions options;
+  TransferHandler* transfers = nullptr;  // set before start; null = transfers refused
   std::atomic<unsigned> open{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> backoffs{0};
@@ -106,6 +122,13 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
         bump(counters.tcp_dropped);
         continue;
       }
+      if (shared_->transfers != nullptr && is_transfer_query(message)) {
+        stream_ = shared_->transfers->start(message, client_address_);
+        if (stream_) {
+          bump(counters.tcp_responses);
+          break;  // the stream's messages go out first; later queries wait in the input
+        }
+      }
       query::QueryContext context;
       context.transport = query::Transport::kTcp;
       context.rotation = worker_.next_rotation();
@@ -138,6 +161,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       if (in_len_ > 0) message_deadline_ = Clock::now() + shared_->options.idle_timeout;
     }
     close_after_write_ = bad;
+    if (stream_) fill_from_stream();
     if (out_len_ > 0) return write();
     if (bad) return close();
     read();
@@ -151,9 +175,34 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_write(const error_code& ec) {
-    if (ec || close_after_write_) return close();
+    if (ec) return close();
+    if (stream_) {
+      guarded([this] {
+        out_len_ = 0;
+        fill_from_stream();
+        if (out_len_ > 0) return write();
+        has_complete_frame() ? process() : read();  // the transfer is complete
+      });
+      return;
+    }
+    if (close_after_write_) return close();
     // Frames left behind because the output was full are answered before reading more.
     guarded([this] { has_complete_frame() ? process() : read(); });
+  }
+
+  // The transfer's next messages, as many as fit after what is already in the output.
+  void fill_from_stream() {
+    while (stream_ && out_len_ + kFrameHeader + query::kMaxResponseSize <= kOutSize) {
+      std::uint8_t* frame = out_.get() + out_len_;
+      std::size_t size = stream_->next({frame + kFrameHeader, query::kMaxResponseSize});
+      if (size == 0) {
+        stream_.reset();
+        break;
+      }
+      frame[0] = static_cast<std::uint8_t>(size >> 8);
+      frame[1] = static_cast<std::uint8_t>(size);
+      out_len_ += kFrameHeader + size;
+    }
   }
 
   bool has_complete_frame() const {
@@ -214,6 +263,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<std::uint8_t[]> out_;
   std::size_t out_len_ = 0;
   bool close_after_write_ = false;
+  std::unique_ptr<MessageStream> stream_;  // a zone transfer being sent
   std::array<std::uint8_t, 16> client_bytes_{};
   std::span<const std::uint8_t> client_address_;
 };
@@ -340,6 +390,8 @@ void TcpServer::close() {
     l->close();
   listeners_.clear();
 }
+
+void TcpServer::set_transfer_handler(TransferHandler* handler) { shared_->transfers = handler; }
 
 unsigned TcpServer::open_connections() const {
   return shared_->open.load(std::memory_order_relaxed);

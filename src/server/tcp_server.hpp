@@ -19,6 +19,8 @@
 
 namespace discodns::server {
 
+class TransferHandler;
+
 struct TcpOptions {
   std::chrono::milliseconds idle_timeout{10'000};
   std::chrono::milliseconds write_timeout{10'000};
@@ -40,6 +42,8 @@ class TcpServer {
   void adopt(int fd);
   // Closes the acceptor opened by the last bind (the port-0 pick gives a port up).
   void unbind_last();
+  // AXFR and IXFR queries go to `handler` (which outlives the server). Before start().
+  void set_transfer_handler(TransferHandler* handler);
   // Starts accepting. Call before the workers run.
   void start();
   // Closes the acceptors. Only while the workers are stopped.

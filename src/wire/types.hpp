@@ -32,6 +32,11 @@ inline constexpr std::uint16_t kCh = 3;  // CHAOS: server identity (RFC 4892)
 inline constexpr std::uint16_t kAny = 255;
 }  // namespace klass
 
+namespace opcode {
+inline constexpr std::uint8_t kQuery = 0;
+inline constexpr std::uint8_t kNotify = 4;  // RFC 1996
+}  // namespace opcode
+
 namespace rcode {
 inline constexpr std::uint8_t kNoError = 0;
 inline constexpr std::uint8_t kFormErr = 1;

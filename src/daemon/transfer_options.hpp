@@ -1,0 +1,17 @@
+// [transfer] turned into transfer::PrimaryOptions: transfer/ knows nothing of the config.
+#pragma once
+
+#include <optional>
+
+#include "config/config.hpp"
+#include "transfer/primary.hpp"
+
+namespace discodns::daemon {
+
+// nullopt when transfers are off (no transfer.allow).
+std::optional<transfer::PrimaryOptions> primary_options_from(const config::Config& config);
+
+// transfer.ttl, or ttl.max when unset.
+std::uint32_t transfer_ttl(const config::Config& config);
+
+}  // namespace discodns::daemon
