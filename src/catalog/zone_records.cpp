@@ -30,8 +30,11 @@ void zone_records(const Snapshot& snapshot, const Block& block, std::uint32_t sy
 ZoneRecord soa_record(const Snapshot& snapshot) {
   const Block& zone = *snapshot.zone;
   const RRset& set = zone.rrsets[snapshot.soa_rrset];
-  return {snapshot.apex, wire::type::kSoa, set.static_ttl,
-          zone.rdata_of(zone.records[set.first_record]), {}};
+  return {snapshot.apex,
+          wire::type::kSoa,
+          set.static_ttl,
+          zone.rdata_of(zone.records[set.first_record]),
+          {}};
 }
 
 void append_encoded(std::vector<std::uint8_t>& out, const ZoneRecord& record) {

@@ -112,9 +112,9 @@ struct TransferConfig {
   // TTL of transferred synthesized records (secondaries cannot follow renew times); unset:
   // ttl.max.
   std::optional<std::chrono::seconds> ttl;
-  unsigned journal_changes = 100;                // IXFR: serials kept
-  std::uint64_t journal_bytes = 16ull << 20;     // IXFR: bytes of differences kept
-  std::optional<TsigKeyConfig> tsig;             // then transfers need it and NOTIFYs carry it
+  unsigned journal_changes = 100;             // IXFR: serials kept
+  std::uint64_t journal_bytes = 16ull << 20;  // IXFR: bytes of differences kept
+  std::optional<TsigKeyConfig> tsig;          // then transfers need it and NOTIFYs carry it
   bool operator==(const TransferConfig&) const = default;
 };
 

@@ -70,7 +70,7 @@
 //   journal_bytes = 16777216     # IXFR journal: bytes kept
 //   [transfer.tsig]              # optional; transfers then need this key, NOTIFYs carry it
 //   name = "xfr-key"             # required; a DNS name
-//   algorithm = "hmac-sha256"    # hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1
+//   algorithm = "hmac-sha256"    # hmac-sha256, hmac-sha512, hmac-sha1
 //   secret = "base64"            # required
 //
 //   [log]

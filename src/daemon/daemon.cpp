@@ -17,12 +17,13 @@
 #include "common/thread_priority.hpp"
 #include "daemon/config_sources.hpp"
 #include "daemon/server_options.hpp"
-#include "daemon/transfer_options.hpp"
 #include "daemon/state_writer.hpp"
 #include "daemon/systemd.hpp"
+#include "daemon/transfer_options.hpp"
 #include "daemon/ttl_from_config.hpp"
 #include "daemon/watchdog.hpp"
 #include "registry/persist.hpp"
+#include "transfer/notify_tsig.hpp"
 #include "wire/name.hpp"
 
 namespace discodns::daemon {
@@ -49,8 +50,7 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       ++apex_labels_;
     state_ = std::make_unique<StateWriter>(serial_file(config_));
     serial_ = state_->reserved();
-    if (auto options = primary_options_from(config_))
-      primary_ = std::make_unique<transfer::Primary>(std::move(*options), store_, clock_);
+    start_transfers();
     if (serial_ != 0) spdlog::info("zone serial continues above {}", serial_);
     open_sources();
     // A file source's first read happens here, synchronously: no answers from no data. A
@@ -88,6 +88,20 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
   spdlog::info("{} (workers={})", line, server_->workers());
   std::cout << line << std::endl;  // tests and supervisors wait for this line
   notify_systemd("READY=1\nSTATUS=serving");
+}
+
+// [transfer]: the serving side first (it keeps the journal from the first build on), then
+// the NOTIFY sender, which announces every serial published from here on.
+void Daemon::start_transfers() {
+  if (auto options = primary_options_from(config_))
+    primary_ = std::make_unique<transfer::Primary>(std::move(*options), store_, clock_);
+  auto targets = notify_targets(config_);
+  if (targets.empty()) return;
+  transfer::NotifyTsig tsig;
+  if (const auto& key = config_.transfer.tsig)
+    tsig = transfer::notify_tsig({key->name, key->algorithm, key->secret}, clock_);
+  notifier_ = std::make_unique<transfer::Notifier>(std::move(targets), zone_->apex,
+                                                   transfer::NotifyOptions{}, std::move(tsig));
 }
 
 void Daemon::start_server(std::optional<server::InheritedSockets> inherited) {
@@ -255,6 +269,7 @@ void Daemon::stop() {
     spdlog::info("servers stopped");
   }
   if (admin_) admin_->stop();
+  if (notifier_) notifier_->stop();
   for (auto& s : sources_) {
     if (s->file) s->file->stop();
     if (s->discovery) s->discovery->stop();

@@ -38,6 +38,7 @@
 #include "registry/model.hpp"
 #include "server/server.hpp"
 #include "server/socket_activation.hpp"
+#include "transfer/notifier.hpp"
 #include "transfer/primary.hpp"
 
 namespace discodns::daemon {
@@ -98,6 +99,7 @@ class Daemon {
   void save_state(bool force);
   void note_miss(std::uint16_t region, std::span<const std::uint8_t> message) noexcept;
   void start_admin();
+  void start_transfers();
   void start_server(std::optional<server::InheritedSockets> inherited);
   // daemon_health.cpp: the watchdog over every loop's heartbeat; the robustness figures.
   void start_watchdog();
@@ -138,6 +140,7 @@ class Daemon {
   std::thread update_thread_;
   // Hidden primary ([transfer]): answers AXFR/IXFR, keeps the journal; null when off.
   std::unique_ptr<transfer::Primary> primary_;
+  std::unique_ptr<transfer::Notifier> notifier_;  // NOTIFY to transfer.notify; null when none
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<admin::HttpServer> admin_;
   // Figures of the update path, for /metrics (written by the update thread).

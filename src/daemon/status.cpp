@@ -34,6 +34,7 @@ std::string Daemon::metrics_text() const {
   common::Nanos now = clock_.now_ns();
   if (snapshot) write_snapshot_metrics(m, *snapshot, now);
   health_metrics(m);
+  write_transfer_metrics(m, primary_.get(), notifier_.get());
   m.counter("discodns_reloads_total", "SIGHUP reloads.", static_cast<double>(reloads_ok_.load()),
             {{"outcome", "applied"}});
   m.counter("discodns_reloads_total", "", static_cast<double>(reloads_failed_.load()),

@@ -16,8 +16,8 @@
 #include "query/store.hpp"
 #include "server/socket_activation.hpp"
 #include "server/tcp_server.hpp"
-#include "server/udp_server.hpp"
 #include "server/transfer_hook.hpp"
+#include "server/udp_server.hpp"
 #include "server/workers.hpp"
 
 namespace discodns::server {
@@ -34,8 +34,8 @@ struct ServerOptions {
   query::Limits limits;
   TcpOptions tcp;
   RateLimitOptions rate_limit;
-  unsigned query_sample = 0;  // [log] query_sample
-  MissHook on_miss;           // names below a region no app answers; empty = none
+  unsigned query_sample = 0;             // [log] query_sample
+  MissHook on_miss;                      // names below a region no app answers; empty = none
   TransferHandler* transfers = nullptr;  // AXFR/IXFR over TCP; null = refused (outlives us)
 };
 

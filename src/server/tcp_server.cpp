@@ -391,7 +391,9 @@ void TcpServer::close() {
   listeners_.clear();
 }
 
-void TcpServer::set_transfer_handler(TransferHandler* handler) { shared_->transfers = handler; }
+void TcpServer::set_transfer_handler(TransferHandler* handler) {
+  shared_->transfers = handler;
+}
 
 unsigned TcpServer::open_connections() const {
   return shared_->open.load(std::memory_order_relaxed);

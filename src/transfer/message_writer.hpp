@@ -17,8 +17,8 @@ class MessageWriter {
  public:
   // Starts a message in `out`; `limit` caps its size (at most out.size()). `question` (as the
   // query carried it) is written when not empty.
-  void begin(std::span<std::uint8_t> out, std::size_t limit, std::uint16_t id,
-             std::uint16_t flags, std::span<const std::uint8_t> question);
+  void begin(std::span<std::uint8_t> out, std::size_t limit, std::uint16_t id, std::uint16_t flags,
+             std::span<const std::uint8_t> question);
   // Appends one answer record; false when it does not fit (the message is unchanged).
   bool add(const catalog::ZoneRecord& record);
   // Sets the counts; returns the message's size.

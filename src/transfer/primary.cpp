@@ -27,9 +27,9 @@ std::unique_ptr<server::MessageStream> refusal(std::span<const std::uint8_t> que
                                                const TsigCheck* tsig, std::int64_t now_s) {
   std::vector<std::uint8_t> out(wire::kHeaderSize + q.question_length + kTsigReserve, 0);
   wire::put_u16(&out[0], q.id);
-  wire::put_u16(&out[2], static_cast<std::uint16_t>(wire::flag::kQr |
-                                                    (q.flags & (0x7800 | wire::flag::kRd)) |
-                                                    (rcode & 0x0F)));
+  wire::put_u16(
+      &out[2], static_cast<std::uint16_t>(wire::flag::kQr | (q.flags & (0x7800 | wire::flag::kRd)) |
+                                          (rcode & 0x0F)));
   wire::put_u16(&out[4], q.question_length != 0 ? 1 : 0);
   std::copy_n(query.begin() + wire::kHeaderSize, q.question_length,
               out.begin() + wire::kHeaderSize);
@@ -97,8 +97,8 @@ std::unique_ptr<server::MessageStream> Primary::start(std::span<const std::uint8
       std::string_view(q.qname_lower.data(), q.qname_length) != snapshot->apex) {
     return nullptr;  // the engine answers: REFUSED for names outside the zone
   }
-  const TransferKind asked = q.qtype == wire::type::kAxfr ? TransferKind::kAxfr
-                                                          : TransferKind::kIxfr;
+  const TransferKind asked =
+      q.qtype == wire::type::kAxfr ? TransferKind::kAxfr : TransferKind::kIxfr;
   const std::int64_t now_s = clock_.now_ns() / common::kNanosPerSecond;
   if (!allowed(client)) {
     count(asked, TransferOutcome::kRefused);
@@ -155,17 +155,17 @@ std::unique_ptr<server::MessageStream> Primary::answer(
                                         std::move(setup));
   }
   count(TransferKind::kIxfr, TransferOutcome::kOk);
-  return std::make_unique<ZoneStream>(
-      ixfr_records(snapshot, std::move(journal), std::move(chain)), std::move(setup));
+  return std::make_unique<ZoneStream>(ixfr_records(snapshot, std::move(journal), std::move(chain)),
+                                      std::move(setup));
 }
 
 TransferMetrics Primary::metrics() const {
   TransferMetrics m;
   for (std::size_t k = 0; k < m.transfers.size(); ++k)
     for (std::size_t o = 0; o < m.transfers[k].size(); ++o)
-      m.transfers[k][o] = transfers_[index_of(static_cast<TransferKind>(k),
-                                              static_cast<TransferOutcome>(o))]
-                              .load(std::memory_order_relaxed);
+      m.transfers[k][o] =
+          transfers_[index_of(static_cast<TransferKind>(k), static_cast<TransferOutcome>(o))].load(
+              std::memory_order_relaxed);
   m.messages = stream_counters_.messages.load(std::memory_order_relaxed);
   m.bytes = stream_counters_.bytes.load(std::memory_order_relaxed);
   auto journal = journal_.current();

@@ -1,6 +1,7 @@
 // TSIG (RFC 8945) for zone transfers and NOTIFY, with ldns doing the HMAC: verifying a
 // request's signature, signing each message of an answer in turn, and the client side that
-// NOTIFY needs (sign a request, verify its answer). Time is passed in, never read here.
+// NOTIFY needs (sign a request, verify its answer). Time is passed in, never read here, but for
+// the Time Signed of what TsigSigner signs: ldns stamps that from the wall clock itself.
 #pragma once
 
 #include <cstddef>
@@ -12,9 +13,11 @@
 namespace discodns::transfer {
 
 struct TsigKey {
-  std::string name;                      // key name in text, e.g. "xfr-key." (case-insensitive)
-  std::string algorithm = "hmac-sha256";  // hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha1
-  std::string secret;                    // base64, as `tsig-keygen` and `keymgr` print it
+  std::string name;  // key name in text, e.g. "xfr-key." (case-insensitive)
+  // hmac-sha256, hmac-sha512 or hmac-sha1: the HMACs ldns 1.8 computes for TSIG (it looks
+  // hmac-sha384 up under a misspelt name, so a key with that algorithm never signs or verifies).
+  std::string algorithm = "hmac-sha256";
+  std::string secret;  // base64, as `tsig-keygen` and `keymgr` print it
   bool operator==(const TsigKey&) const = default;
 };
 
@@ -22,8 +25,10 @@ struct TsigKey {
 enum class TsigError : std::uint16_t { kNone = 0, kBadSig = 16, kBadKey = 17, kBadTime = 18 };
 
 struct TsigCheck {
-  bool present = false;    // the message ends with a TSIG RR
-  bool malformed = false;  // a TSIG RR that is not last, not the only one, or cut short: FORMERR
+  bool present = false;  // the message carries a TSIG RR (the last record, unless malformed)
+  // A TSIG RR that is not last, not the only one, or cut short, or a message that ends before
+  // the records its header counts (present may then be false): FORMERR.
+  bool malformed = false;
   TsigError error = TsigError::kNone;  // when present and not malformed
   std::vector<std::uint8_t> mac;       // the request's MAC: the answer's first MAC covers it
   std::string key_name;                // as the request named it, lower-cased text

@@ -41,10 +41,17 @@ class AxfrRecords final : public RecordSource {
 
   void pop() override {
     switch (phase_) {
-      case Phase::kFirstSoa: phase_ = Phase::kBlocks; break;
-      case Phase::kBlocks: ++record_; break;
-      case Phase::kLastSoa: phase_ = Phase::kDone; break;
-      case Phase::kDone: break;
+      case Phase::kFirstSoa:
+        phase_ = Phase::kBlocks;
+        break;
+      case Phase::kBlocks:
+        ++record_;
+        break;
+      case Phase::kLastSoa:
+        phase_ = Phase::kDone;
+        break;
+      case Phase::kDone:
+        break;
     }
   }
 

@@ -47,8 +47,8 @@ struct StreamCounters {
 
 struct StreamSetup {
   std::uint16_t id = 0;
-  std::vector<std::uint8_t> question;  // as the query carried it
-  std::optional<TsigSigner> signer;    // every message signed when set
+  std::vector<std::uint8_t> question;    // as the query carried it
+  std::optional<TsigSigner> signer;      // every message signed when set
   const common::Clock* clock = nullptr;  // TSIG time
   StreamCounters* counters = nullptr;
 };

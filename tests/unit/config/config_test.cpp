@@ -228,8 +228,9 @@ TEST(ConfigError, UnknownKey) {
 TEST(ConfigError, UnknownTable) {
   expect_error(with_base("[srever]\nworkers = 1\n"), 1, "srever",
                "unknown table (did you mean \"server\"?)");
-  expect_error(with_base("[metrics]\nport = 9090\n"), 1, "metrics",
-               "unknown table (expected one of: server, zone, ttl, registry, log, admin, rrl)");
+  expect_error(
+      with_base("[metrics]\nport = 9090\n"), 1, "metrics",
+      "unknown table (expected one of: server, zone, ttl, registry, log, admin, rrl, transfer)");
   expect_error(with_base("[server.tls]\ncert = \"x\"\n"), 1, "server.tls", "unknown key");
   expect_error("domain = \"example.com\"\n" + std::string(kBase), 1, "domain",
                "unknown top-level key; keys belong in a table");
@@ -592,6 +593,63 @@ TEST(ConfigIdentity, OffByDefaultAndBounded) {
   expect_error(with_base("[server]\nnsid = \"" + std::string(129, 'n') + "\"\n"), 2, "server.nsid",
                "must be at most 128 bytes, got 129");
   expect_error(with_base("[server]\nidentity = true\n"), 2, "server.identity", "string");
+}
+
+TEST(ConfigTransfer, OffByDefault) {
+  Config c = load(kBase);
+  EXPECT_TRUE(c.transfer.allow.empty());
+  EXPECT_TRUE(c.transfer.notify.empty());
+  EXPECT_FALSE(c.transfer.ttl);
+  EXPECT_FALSE(c.transfer.tsig);
+  EXPECT_TRUE(c.zone.serial_file.empty());
+}
+
+TEST(ConfigTransfer, EveryKeyParses) {
+  Config c = load(R"([zone]
+domain = "example.com"
+file = "example.com.zone"
+serial_file = "serial"
+[[registry]]
+region = "china"
+source = "file"
+file = "registry.json"
+[transfer]
+allow = ["127.0.0.1", "10.0.0.0/8", "::1", "2001:db8::/32"]
+notify = ["127.0.0.1:5301", "[::1]:5302"]
+ttl = "60s"
+journal_changes = 20
+journal_bytes = 1000000
+[transfer.tsig]
+name = "Xfr-Key"
+algorithm = "hmac-sha512"
+secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="
+)");
+  EXPECT_EQ(c.transfer.allow.size(), 4u);
+  EXPECT_EQ(c.transfer.notify.size(), 2u);
+  EXPECT_EQ(c.transfer.ttl, seconds(60));
+  EXPECT_EQ(c.transfer.journal_changes, 20u);
+  EXPECT_EQ(c.transfer.journal_bytes, 1000000u);
+  ASSERT_TRUE(c.transfer.tsig);
+  EXPECT_EQ(c.transfer.tsig->name, "xfr-key.");
+  EXPECT_EQ(c.transfer.tsig->algorithm, "hmac-sha512");
+  EXPECT_EQ(c.zone.serial_file, "/etc/discodns/serial");
+}
+
+TEST(ConfigTransfer, BadValuesAreRefused) {
+  expect_error(with_base("[transfer]\nallow = [\"10.1.0.0/8\"]\n"), 2, "transfer.allow[0]",
+               "address or prefix");
+  expect_error(with_base("[transfer]\nallow = [\"example.com\"]\n"), 2, "transfer.allow[0]",
+               "address or prefix");
+  expect_error(with_base("[transfer]\nnotify = [\"ns2.example.com:53\"]\n"), 2,
+               "transfer.notify[0]", "");
+  expect_error(with_base("[transfer]\nnotify = [\"127.0.0.1:0\"]\n"), 2, "transfer.notify[0]",
+               "port must not be 0");
+  expect_error(with_base("[transfer.tsig]\nname = \"k\"\nsecret = \"not base64!\"\n"), 3,
+               "transfer.tsig.secret", "base64");
+  expect_error(
+      with_base("[transfer.tsig]\nname = \"k\"\nalgorithm = \"hmac-sha384\"\nsecret = \"AAAA\"\n"),
+      3, "transfer.tsig.algorithm", "must be one of");
+  expect_error(with_base("[transfer]\nnotfy = []\n"), 2, "transfer.notfy", "unknown key");
 }
 
 }  // namespace
