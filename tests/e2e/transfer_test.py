@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
-"""discodns as a hidden primary for real secondaries from Debian packages (NSD, Knot, BIND):
-the first transfer, changes carried by NOTIFY (file source and registry emulator), a restart
-of the primary, transfers refused (source address, TSIG), secondaries with a TSIG key, and a
-zone of 100,000 instances.
+"""discodns as a hidden primary for real secondaries from Debian packages (NSD, Knot, BIND),
+each on its own 127.0.0.1 port:
 
-Every server runs in the foreground on its own 127.0.0.1 port with its state in a temporary
-directory, and is stopped when its test ends, even on failure. All waits poll with a bound.
-Standalone: one Knot primary serving a static zone file checks the secondaries' configs alone,
-so a failure there is about this machine's servers, not discodns.
+  InitialTransfer     the first transfer: service RRsets, [transfer] ttl, discodns's serial
+  NotifyChanges       file source: an added and a removed instance reach every secondary
+  LiveRegistry        registry emulator: a register and a cancel reach every secondary
+  Restart             emulator + state_file: stop, change, start; the serial only goes up
+  RestartFileSource   the same for a file source with [zone] serial_file
+  Refused             transfer.allow, transfers off by default, TSIG required (NOTAUTH with
+                      BADSIG/BADKEY on the wire and in kdig), signed answers to signed queries
+  TsigKnot/Nsd/Bind   a secondary holding the key follows a change (signed NOTIFY + transfer)
+  BigZone             100,000 instances: kdig AXFR, and Knot loading the zone
+  SecondariesAlone    no discodns: a Knot primary with a static zone checks the secondaries'
+                      configs alone, so a failure there is about this machine's servers
+
+Every server runs in the foreground with its state in a temporary directory (kept when
+DISCODNS_KEEP_TMP is set) and is stopped when its test ends, even on failure. Waits poll with
+a bound; the per-secondary latencies of each change are printed.
 
 usage: transfer_test.py DISCODNS_BINARY SOURCE_DIR
 """
@@ -373,14 +382,15 @@ class Discodns:
     """The primary under test: discodns on a port chosen up front (the secondaries' configs name
     it, and it stays the same over a restart), NOTIFYing the `notify` ports. registry: the
     [[registry]] table's lines; transfer: the other [transfer] lines (default: allow
-    127.0.0.1). The config is written at each start()."""
+    127.0.0.1); zone: more [zone] lines. The config is written at each start()."""
 
-    def __init__(self, workdir, registry, notify=(), transfer=None):
+    def __init__(self, workdir, registry, notify=(), transfer=None, zone=""):
         self.dir = workdir
         self.port = free_port()
         self.registry = registry
         self.notify = list(notify)
         self.transfer = 'allow = ["127.0.0.1"]' if transfer is None else transfer
+        self.zone = zone
         self.config = os.path.join(workdir, "discodns.toml")
         self.log_path = os.path.join(workdir, "discodns.log")
         shutil.copy(os.path.join(SOURCE, "zones", "example.com.zone"), workdir)
@@ -395,6 +405,7 @@ workers = 1
 [zone]
 domain = "example.com"
 file = "example.com.zone"
+{self.zone}
 [[registry]]
 region = "china"
 {self.registry}
@@ -534,11 +545,11 @@ class Case(unittest.TestCase):
         for s in self.secondaries:
             s.start()
 
-    def discodns(self, registry, transfer=None, kinds=(), key=None):
+    def discodns(self, registry, transfer=None, kinds=ALL_KINDS, key=None, zone=""):
         """discodns as the primary, NOTIFYing secondaries of `kinds`, which are started too and
         ready to query. The ports are chosen first: discodns's notify list names the
         secondaries', their configs name discodns's."""
-        dns = Discodns(self.dir, registry, transfer=transfer)
+        dns = Discodns(self.dir, registry, transfer=transfer, zone=zone)
         self.primary = dns
         self.addCleanup(dns.stop)
         dns.notify = [s.port for s in self.make_secondaries(dns.port, kinds, key)]
@@ -555,6 +566,7 @@ class Case(unittest.TestCase):
     def wait_all(self, what, predicate, timeout=10.0, interval=0.02, since=None):
         """Polls every secondary until predicate(secondary) holds for each; returns the
         seconds each took from `since` (default: now)."""
+        self.assertTrue(self.secondaries, "no secondary to wait for")
         start = since if since is not None else time.monotonic()
         done = {}
         while True:
@@ -621,13 +633,14 @@ class FileSourceCase(Case):
     TRANSFER = None  # [transfer] lines; None: allow 127.0.0.1
     KINDS = ALL_KINDS
     KEY = None
+    ZONE = ""  # more [zone] lines
 
     def setUp(self):
         super().setUp()
         self.registry = os.path.join(self.dir, REGISTRY_FILE)
         self.write_registry(FIRST)
         self.dns = self.discodns(file_registry(self.registry), self.TRANSFER, self.KINDS,
-                                 self.KEY)
+                                 self.KEY, self.ZONE)
 
     def write_registry(self, apps):
         write_atomically(self.registry, json.dumps(instances_document(apps)))
@@ -737,9 +750,51 @@ class Restart(EmulatorCase):
         self.wait_in_sync()
 
 
+class RestartFileSource(FileSourceCase):
+    """A file source has no state_file: [zone] serial_file keeps the serial over a restart.
+    (Without it the serial restarts from max(zone file floor, clock), behind what the
+    secondaries hold after a few changes: they would ignore the restarted primary.)"""
+    ZONE = 'serial_file = "discodns.serial"'
+
+    def change(self, apps, what):
+        t0 = time.monotonic()
+        self.write_registry(apps)
+        want = sorted(apps["goim.comet"])
+        report(what, self.wait_all(what, lambda s: s.addresses(COMET)[1] == want, since=t0))
+
+    def test_secondaries_follow_a_restarted_primary(self):
+        self.wait_in_sync()
+        # A few changes: the serial moves past the zone file's floor and the clock's second.
+        for n in (4, 5):
+            self.change({"goim.comet": [f"10.0.0.{i}" for i in range(1, n + 1)]},
+                        f"{n} instances")
+        before = self.wait_in_sync()
+        self.assertEqual(self.dns.stop(), 0)
+        # The data changes while discodns is down: it serves them at start, at a newer serial.
+        self.write_registry({"goim.comet": ["10.0.0.9"]})
+        self.dns.start()
+        self.assertTrue(serial_newer(self.dns.serial(), before), (self.dns.serial(), before))
+        t0 = time.monotonic()
+        report("restart with new data", self.wait_all(
+            "the data changed while discodns was down",
+            lambda s: s.addresses(COMET)[1] == ["10.0.0.9"], timeout=15, since=t0))
+        middle = self.wait_in_sync()
+        self.change({"goim.comet": ["10.0.0.9", "10.0.0.10"]}, "a change after the restart")
+        self.assertTrue(serial_newer(self.wait_in_sync(), middle))
+
+
+def tsig_transfer(secret):
+    """[transfer] allowing 127.0.0.1 with the key KEY_NAME."""
+    return f'''allow = ["127.0.0.1"]
+[transfer.tsig]
+name = "{KEY_NAME}"
+algorithm = "hmac-sha256"
+secret = "{secret}"'''
+
+
 class Refused(Case):
-    """Who may not transfer the zone: a source outside [transfer] allow, and without the
-    [transfer.tsig] key."""
+    """Who may not transfer the zone: a source outside [transfer] allow, anyone when allow is
+    empty, and a request without the [transfer.tsig] key; and TSIG on plain queries."""
 
     def setUp(self):
         super().setUp()
@@ -747,7 +802,7 @@ class Refused(Case):
         write_atomically(self.registry, json.dumps(instances_document(FIRST)))
 
     def test_a_source_outside_allow_is_refused(self):
-        dns = self.discodns(file_registry(self.registry), transfer='allow = ["127.0.0.2"]')
+        dns = self.discodns(file_registry(self.registry), 'allow = ["127.0.0.2"]', kinds=())
         self.assertEqual(tcp_axfr(dns.port), ("REFUSED", [], None))
         code, out, _ = kdig_axfr(dns.port)
         self.assertNotEqual(code, 0, out)
@@ -756,16 +811,13 @@ class Refused(Case):
         self.assertEqual(addresses(dns.port, COMET)[1], sorted(FIRST["goim.comet"]))
 
     def test_transfers_are_off_by_default(self):
-        dns = self.discodns(file_registry(self.registry), transfer="")
+        dns = self.discodns(file_registry(self.registry), "", kinds=())
         self.assertEqual(tcp_axfr(dns.port), ("REFUSED", [], None))
 
     def test_tsig_key_required(self):
         secret = new_secret()
-        dns = self.discodns(file_registry(self.registry), transfer=f'''allow = ["127.0.0.1"]
-[transfer.tsig]
-name = "{KEY_NAME}"
-algorithm = "hmac-sha256"
-secret = "{secret}"''')
+        dns = self.discodns(file_registry(self.registry), kinds=(), transfer=tsig_transfer(
+            secret))
         # Unsigned: no records (REFUSED or NOTAUTH: RFC 8945 leaves it to the server).
         rcode, types, _ = tcp_axfr(dns.port)
         self.assertIn(rcode, ("REFUSED", "NOTAUTH"))
@@ -793,15 +845,28 @@ secret = "{secret}"''')
             self.assertRegex(out, re.escape(COMET) + r"\.\s+\d+\s+IN\s+A\s+" + re.escape(addr))
 
 
-class TsigSecondaries(FileSourceCase):
-    """Secondaries holding the key: transfers and NOTIFYs signed, kept in sync over a change."""
+    def test_a_signed_soa_query_gets_a_signed_answer(self):
+        # RFC 8945 §5.3: a signed request gets a signed answer. Secondaries with a key sign
+        # their refresh SOA query; BIND drops an unsigned answer ("expected a TSIG or SIG(0)").
+        secret = new_secret()
+        dns = self.discodns(file_registry(self.registry), kinds=(), transfer=tsig_transfer(
+            secret))
+        for transport in ("+notcp", "+tcp"):
+            out = subprocess.run(["kdig", "@127.0.0.1", "-p", str(dns.port), transport, "-y",
+                                  f"hmac-sha256:{KEY_NAME}:{secret}", "SOA", "example.com"],
+                                 capture_output=True, text=True, timeout=10)
+            text = out.stdout + out.stderr
+            self.assertIn("status: NOERROR", text)
+            self.assertNotIn("WARNING", text, transport)
+            self.assertRegex(text, re.escape(KEY_NAME) + r"\s+0\s+ANY\s+TSIG\s", transport)
+
+
+class TsigFollow:
+    """A secondary holding the key (transfers and NOTIFYs signed) follows a change. One
+    secondary per test: each kind checks its replies to its own signed queries differently."""
     SECRET = new_secret()
     KEY = (KEY_NAME, "hmac-sha256", SECRET)
-    TRANSFER = f'''allow = ["127.0.0.1"]
-[transfer.tsig]
-name = "{KEY_NAME}"
-algorithm = "hmac-sha256"
-secret = "{SECRET}"'''
+    TRANSFER = tsig_transfer(SECRET)
 
     def test_signed_transfers_follow_a_change(self):
         before = self.wait_in_sync()
@@ -812,6 +877,18 @@ secret = "{SECRET}"'''
         report("signed NOTIFY + transfer", self.wait_all(
             "the added instance", lambda s: s.addresses(COMET)[1] == want, since=t0))
         self.assertTrue(serial_newer(self.wait_in_sync(), before))
+
+
+class TsigKnot(TsigFollow, FileSourceCase):
+    KINDS = (Knot,)
+
+
+class TsigNsd(TsigFollow, FileSourceCase):
+    KINDS = (Nsd,)
+
+
+class TsigBind(TsigFollow, FileSourceCase):
+    KINDS = (Bind,)
 
 
 class BigZone(Case):
