@@ -15,21 +15,29 @@ struct BlockView {
   const Block* block = nullptr;
 };
 
-// Whether any record of `block` is late in one table and not in the other. Unshared chunks
-// only: a chunk both tables hold is equal.
-bool lateness_differs(const Block& block, const FreshnessTable& a, const FreshnessTable& b) {
-  if (block.fresh_base == kNone || block.records.empty()) return false;
-  const std::uint32_t first = block.fresh_base;
-  const auto last = static_cast<std::uint32_t>(first + block.records.size());
-  for (std::uint32_t slot = first; slot < last; ++slot) {
+// The slots whose record is late in one table and not in the other, in order: a renew seen
+// late, or a late instance renewing, without a compile (the block stays the same object).
+// Chunks both tables hold are equal and skipped; slots past the older table belong to blocks
+// compiled since, which differ anyway.
+std::vector<std::uint32_t> lateness_changes(const FreshnessTable& a, const FreshnessTable& b) {
+  std::vector<std::uint32_t> out;
+  const std::uint32_t size = std::min(a.size(), b.size());
+  for (std::uint32_t slot = 0; slot < size; ++slot) {
     const std::size_t chunk = slot >> FreshnessTable::kChunkBits;
     if (a.shares_chunk(b, chunk)) {
       slot = static_cast<std::uint32_t>(((chunk + 1) << FreshnessTable::kChunkBits) - 1);
       continue;
     }
-    if ((a.at(slot) == kLate) != (b.at(slot) == kLate)) return true;
+    if ((a.at(slot) == kLate) != (b.at(slot) == kLate)) out.push_back(slot);
   }
-  return false;
+  return out;
+}
+
+// Whether one of `slots` (sorted) is one of the block's.
+bool has_slot_in(const Block& block, const std::vector<std::uint32_t>& slots) {
+  if (block.fresh_base == kNone) return false;
+  auto it = std::lower_bound(slots.begin(), slots.end(), block.fresh_base);
+  return it != slots.end() && *it < block.fresh_base + block.records.size();
 }
 
 class DeltaBuilder {
@@ -41,18 +49,19 @@ class DeltaBuilder {
     std::vector<std::pair<BlockView, BlockView>> changed;
     changed.push_back({{&before_, before_.zone.get()}, {&after_, after_.zone.get()}});
     bool too_many = false;
-    after_.services.compare(before_.services, [&](std::string_view, const ServiceEntry* now,
-                                                  const ServiceEntry* then, bool shared) {
-      if (too_many) return;
-      const Block* new_block = now != nullptr ? now->block.get() : nullptr;
-      const Block* old_block = then != nullptr ? then->block.get() : nullptr;
-      if (shared || new_block == old_block) {
-        if (new_block == nullptr || !lateness_differs(*new_block, before_.fresh, after_.fresh))
-          return;
-      }
-      changed.push_back({{&before_, old_block}, {&after_, new_block}});
-      too_many = changed.size() > limits_.max_services;
-    });
+    const auto late_slots = lateness_changes(before_.fresh, after_.fresh);
+    after_.services.compare(
+        before_.services, !late_slots.empty(),
+        [&](std::string_view, const ServiceEntry* now, const ServiceEntry* then, bool shared) {
+          if (too_many) return;
+          const Block* new_block = now != nullptr ? now->block.get() : nullptr;
+          const Block* old_block = then != nullptr ? then->block.get() : nullptr;
+          if (shared || new_block == old_block) {
+            if (new_block == nullptr || !has_slot_in(*new_block, late_slots)) return;
+          }
+          changed.push_back({{&before_, old_block}, {&after_, new_block}});
+          too_many = changed.size() > limits_.max_services;
+        });
     if (too_many) return std::nullopt;
     delta_.from_serial = before_.serial;
     delta_.to_serial = after_.serial;

@@ -258,7 +258,13 @@ TEST_F(TransferTest, RenewTimesAloneThatMakeAnInstanceLateAreADelta) {
   publish(build_at(instances, 100));
   auto before = axfr();
   instances[1].renew_ns = now - 120 * kS;  // the same shape, only late now
-  publish(build_at(instances, 101, last_));
+  catalog::BuildStats stats;
+  auto input = build_input(instances, 1, false, last_);
+  input.serial = 101;
+  publish(Built(catalog::build(input, &stats)));
+  EXPECT_TRUE(stats.incremental);
+  EXPECT_EQ(stats.blocks_built, 0u);
+  EXPECT_EQ(stats.blocks_refreshed, 1u);
   auto ixfr = records(messages(ixfr_query(100)));
   EXPECT_EQ(apply_ixfr(without_soa(before), ixfr), without_soa(axfr()));
   EXPECT_EQ(count_of(ixfr, "10.0.0.2\n"), 1u);  // the service's A; its own name keeps it
