@@ -35,6 +35,12 @@ void write_transfer_metrics(common::PrometheusText& m, const transfer::Primary* 
             static_cast<double>(t.journal_changes));
     m.gauge("discodns_transfer_journal_bytes", "Bytes of differences in the IXFR journal.",
             static_cast<double>(t.journal_bytes));
+    m.counter("discodns_tsig_signed_answers_total",
+              "Answers to TSIG-signed queries (secondaries' SOA checks), signed.",
+              static_cast<double>(t.signed_answers));
+    m.counter("discodns_tsig_unverified_queries_total",
+              "TSIG-signed queries whose signature did not verify (answered NOTAUTH).",
+              static_cast<double>(t.unverified_queries));
     m.counter("discodns_transfer_journal_resets_total",
               "Publishes whose delta was too large to keep (secondaries behind take an AXFR).",
               static_cast<double>(t.journal_resets));

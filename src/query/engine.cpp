@@ -96,6 +96,7 @@ class Responder {
   }
 
   Outcome answer() {
+    outcome_.signed_query = q_.has_tsig;
     with_opt_ = q_.has_opt;
     if (with_opt_) w_.reserve_tail(opt_size(q_, limits_, ctx_));
     write_header_and_question(true);

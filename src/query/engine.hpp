@@ -70,6 +70,9 @@ struct Outcome {
   // registry region's label (it could be appid.env.zone.region of an app not fetched yet):
   // that region's index in Snapshot::regions, for the server to fetch it. Else kNoRegion.
   std::uint16_t miss_region = kNoRegion;
+  // The query carried a TSIG record, which the engine does not check: the server has the
+  // answer signed (server/transfer_hook.hpp) or answers unsigned when transfers are off.
+  bool signed_query = false;
 };
 
 // Response buffers must hold this much; TCP answers can be up to 64 KiB.

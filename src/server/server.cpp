@@ -42,6 +42,7 @@ Server::Server(const ServerOptions& options, const query::SnapshotStore& store,
   pool_.set_query_sample(options_.query_sample);
   pool_.set_miss_hook(options_.on_miss);
   tcp_.set_transfer_handler(options_.transfers);
+  udp_.set_transfer_handler(options_.transfers);
   if (!options_.inherited.udp.empty()) {
     adopt(options_.inherited);
     return;

@@ -146,9 +146,15 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
         bump(counters.tcp_dropped);
         continue;
       }
-      frame[0] = static_cast<std::uint8_t>(outcome.size >> 8);
-      frame[1] = static_cast<std::uint8_t>(outcome.size);
-      out_len_ += kFrameHeader + outcome.size;
+      std::size_t size = outcome.size;
+      if (outcome.signed_query && shared_->transfers != nullptr) {
+        size = shared_->transfers->sign_answer(
+            message, {frame + kFrameHeader, query::kMaxResponseSize}, size);
+        if (size == 0) continue;
+      }
+      frame[0] = static_cast<std::uint8_t>(size >> 8);
+      frame[1] = static_cast<std::uint8_t>(size);
+      out_len_ += kFrameHeader + size;
       bump(counters.tcp_responses);
       count_answer(counters, outcome.rcode, outcome.qtype);
       worker_.note_miss(outcome, message);

@@ -26,6 +26,12 @@ class TransferHandler {
   // stream of one), or nullptr to answer it as any other query.
   virtual std::unique_ptr<MessageStream> start(std::span<const std::uint8_t> query,
                                                std::span<const std::uint8_t> client_address) = 0;
+  // A query that carried a TSIG record (a secondary's SOA check, RFC 8945 §5.3): the engine's
+  // `size`-byte answer at the start of `answer` is signed in place (the TSIG record goes past
+  // the client's payload size: the answers secondaries sign are small), or replaced by a
+  // NOTAUTH when the request's signature does not verify. Returns the new size (0: drop).
+  virtual std::size_t sign_answer(std::span<const std::uint8_t> query,
+                                  std::span<std::uint8_t> answer, std::size_t size) = 0;
 };
 
 }  // namespace discodns::server

@@ -16,6 +16,7 @@
 #include "common/log.hpp"
 #include "server/reply_source.hpp"
 #include "server/socket_options.hpp"
+#include "server/transfer_hook.hpp"
 
 namespace discodns::server {
 namespace {
@@ -59,6 +60,7 @@ struct UdpServer::Batch {
   std::array<mmsghdr, kBatchSize> out{};
   std::array<iovec, kBatchSize> out_iov{};
   std::array<ReplySourceControl, kBatchSize> sources{};
+  TransferHandler* transfers = nullptr;  // signs answers to TSIG-signed queries
 };
 
 class UdpServer::Socket {
@@ -169,6 +171,11 @@ class UdpServer::Socket {
         continue;
       }
       std::size_t size = outcome.size;
+      if (outcome.signed_query && b.transfers != nullptr) {
+        std::span<const std::uint8_t> query(b.rx.get() + i * kReceiveSize, b.in[i].msg_len);
+        size = b.transfers->sign_answer(query, out, size);
+        if (size == 0) continue;
+      }
       if (b.limiter.enabled() && !pass_rate_limit(context.client_address, out, size, now)) continue;
       if (outcome.truncated) bump(counters.udp_truncated);
       count_answer(counters, outcome.rcode, outcome.qtype);
@@ -272,6 +279,11 @@ UdpServer::UdpServer(WorkerPool& pool, const common::Clock& clock, const query::
 }
 
 UdpServer::~UdpServer() = default;
+
+void UdpServer::set_transfer_handler(TransferHandler* handler) {
+  for (auto& b : batches_)
+    b->transfers = handler;
+}
 
 void UdpServer::bind(const udp::endpoint& endpoint) {
   std::vector<std::unique_ptr<Socket>> opened;

@@ -20,6 +20,8 @@
 
 namespace discodns::server {
 
+class TransferHandler;
+
 class UdpServer {
  public:
   UdpServer(WorkerPool& pool, const common::Clock& clock, const query::Limits& limits,
@@ -35,6 +37,8 @@ class UdpServer {
   // gets a duplicate of it: systemd's socket cannot join a SO_REUSEPORT group of ours (the
   // kernel requires one owner uid), so the workers share one socket and its queue.
   void adopt(int fd);
+  // Answers to TSIG-signed queries are signed by `handler` (which outlives the server).
+  void set_transfer_handler(TransferHandler* handler);
   // Starts the receive loops. Call before the workers run (or from their threads).
   void start();
   // Closes every socket. Only while the workers are stopped.

@@ -159,6 +159,29 @@ std::unique_ptr<server::MessageStream> Primary::answer(
                                       std::move(setup));
 }
 
+// The engine answered a signed query as any other; the answer is signed with the request's
+// MAC, or, when the request does not verify, becomes a NOTAUTH with the TSIG error.
+std::size_t Primary::sign_answer(std::span<const std::uint8_t> query,
+                                 std::span<std::uint8_t> answer, std::size_t size) {
+  const std::int64_t now_s = clock_.now_ns() / common::kNanosPerSecond;
+  TsigCheck tsig = verify_request(query, options_.key.value_or(TsigKey{}), now_s);
+  if (!tsig.present || tsig.malformed) return size;  // the engine's answer stands
+  if (options_.key && tsig.error == TsigError::kNone) {
+    TsigSigner signer(*options_.key, std::move(tsig.mac));
+    if (std::size_t signed_size = signer.sign(answer, size, now_s)) {
+      signed_answers_.fetch_add(1, std::memory_order_relaxed);
+      return signed_size;
+    }
+    return 0;
+  }
+  if (!options_.key) tsig.error = TsigError::kBadKey;
+  unverified_queries_.fetch_add(1, std::memory_order_relaxed);
+  wire::QueryView q;
+  wire::parse_query(query, q);
+  auto message = refusal(query, q, kNotAuth, &tsig, now_s);
+  return message->next(answer);
+}
+
 TransferMetrics Primary::metrics() const {
   TransferMetrics m;
   for (std::size_t k = 0; k < m.transfers.size(); ++k)
@@ -172,6 +195,8 @@ TransferMetrics Primary::metrics() const {
   m.journal_changes = journal->size();
   m.journal_bytes = journal->bytes();
   m.journal_resets = journal_resets_.load(std::memory_order_relaxed);
+  m.signed_answers = signed_answers_.load(std::memory_order_relaxed);
+  m.unverified_queries = unverified_queries_.load(std::memory_order_relaxed);
   return m;
 }
 

@@ -41,7 +41,9 @@ struct TransferMetrics {
   std::uint64_t bytes = 0;
   std::uint64_t journal_changes = 0;  // deltas held
   std::uint64_t journal_bytes = 0;
-  std::uint64_t journal_resets = 0;  // publishes without a delta (AXFR for everyone behind)
+  std::uint64_t journal_resets = 0;      // publishes without a delta (AXFR for everyone behind)
+  std::uint64_t signed_answers = 0;      // answers to TSIG-signed queries (SOA checks), signed
+  std::uint64_t unverified_queries = 0;  // TSIG-signed queries that did not verify: NOTAUTH
 };
 
 class Primary final : public server::TransferHandler {
@@ -54,6 +56,9 @@ class Primary final : public server::TransferHandler {
 
   std::unique_ptr<server::MessageStream> start(std::span<const std::uint8_t> query,
                                                std::span<const std::uint8_t> client) override;
+
+  std::size_t sign_answer(std::span<const std::uint8_t> query, std::span<std::uint8_t> answer,
+                          std::size_t size) override;
 
   TransferMetrics metrics() const;
 
@@ -72,6 +77,8 @@ class Primary final : public server::TransferHandler {
                                              static_cast<std::size_t>(TransferOutcome::kCount)>
       transfers_{};
   std::atomic<std::uint64_t> journal_resets_{0};
+  std::atomic<std::uint64_t> signed_answers_{0};
+  std::atomic<std::uint64_t> unverified_queries_{0};
 };
 
 }  // namespace discodns::transfer

@@ -146,6 +146,8 @@ ParseStatus parse_query(std::span<const std::uint8_t> p, QueryView& q) noexcept 
     if (!read_record_head(p, pos, r)) return ParseStatus::kFormErr;
     if (i < before_additional) {
       if (ixfr && !read_ixfr_soa(p, pos, r, q)) malformed = true;
+    } else if (r.type == type::kTsig) {
+      q.has_tsig = true;
     } else if (r.type == type::kOpt) {
       // Exactly one OPT, owned by the root (RFC 6891 §6.1.1). A broken OPT, or a second one,
       // is answered without OPT (RFC 6891 §7: a problem with the OPT itself MUST NOT get

@@ -40,6 +40,7 @@ struct QueryView {
 
   // With kFormErr: true only when the OPT itself parsed (then the FORMERR carries one).
   bool has_opt = false;
+  bool has_tsig = false;  // an additional record of type TSIG (RFC 8945): the caller checks it
   std::uint16_t udp_payload = 0;  // as asked, before the 512 floor
   std::uint8_t edns_version = 0;
   bool dnssec_ok = false;

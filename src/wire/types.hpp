@@ -19,6 +19,7 @@ inline constexpr std::uint16_t kAaaa = 28;
 inline constexpr std::uint16_t kSrv = 33;
 inline constexpr std::uint16_t kOpt = 41;
 inline constexpr std::uint16_t kDs = 43;
+inline constexpr std::uint16_t kTsig = 250;
 inline constexpr std::uint16_t kIxfr = 251;
 inline constexpr std::uint16_t kAxfr = 252;
 inline constexpr std::uint16_t kMailb = 253;

@@ -388,5 +388,36 @@ TEST_F(TsigTransferTest, ASignatureFromAnHourAgoIsNotAuth) {
             LDNS_RCODE_NOTAUTH);
 }
 
+// A secondary's signed SOA check: the engine answers it, the primary signs the answer.
+TEST_F(TsigTransferTest, SignedSoaQueryGetsASignedAnswer) {
+  std::vector<std::uint8_t> mac;
+  auto query = sign(make_query("example.com.", LDNS_RR_TYPE_SOA), kSecret, &mac);
+  query::Outcome outcome;
+  auto answer = respond(*last_, query, clock_.now_ns(), {}, query::Transport::kUdp, outcome);
+  ASSERT_TRUE(outcome.signed_query);
+  answer.resize(4096);
+  answer.resize(primary_->sign_answer(query, answer, outcome.size));
+  ASSERT_FALSE(answer.empty());
+  ldns_pkt* pkt = nullptr;
+  ASSERT_EQ(ldns_wire2pkt(&pkt, answer.data(), answer.size()), LDNS_STATUS_OK);
+  ldns_rdf* request_mac = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, mac.size(), mac.data());
+  EXPECT_TRUE(
+      ldns_pkt_tsig_verify(pkt, answer.data(), answer.size(), kKeyName, kSecret, request_mac));
+  EXPECT_EQ(ldns_pkt_ancount(pkt), 1);
+  ldns_rdf_deep_free(request_mac);
+  ldns_pkt_free(pkt);
+  EXPECT_EQ(primary_->metrics().signed_answers, 1u);
+
+  const char* wrong = "d3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmc9PT0=";
+  query = sign(make_query("example.com.", LDNS_RR_TYPE_SOA), wrong);
+  answer = respond(*last_, query, clock_.now_ns(), {}, query::Transport::kUdp, outcome);
+  answer.resize(4096);
+  answer.resize(primary_->sign_answer(query, answer, outcome.size));
+  auto refused = decode(answer);
+  EXPECT_EQ(ldns_pkt_get_rcode(refused.get()), LDNS_RCODE_NOTAUTH);
+  EXPECT_EQ(ldns_pkt_ancount(refused.get()), 0);
+  EXPECT_EQ(primary_->metrics().unverified_queries, 1u);
+}
+
 }  // namespace
 }  // namespace discodns::testing
