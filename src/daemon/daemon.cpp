@@ -95,6 +95,11 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
 void Daemon::start_transfers() {
   if (auto options = primary_options_from(config_))
     primary_ = std::make_unique<transfer::Primary>(std::move(*options), store_, clock_);
+  if (primary_ && serial_file(config_).empty())
+    spdlog::warn(
+        "[transfer] is on but the serial is kept nowhere (no zone.serial_file, no discovery "
+        "state_file): after a restart it follows the clock and may go backwards, and "
+        "secondaries then ignore this primary until their serial expires");
   auto targets = notify_targets(config_);
   if (targets.empty()) return;
   transfer::NotifyTsig tsig;

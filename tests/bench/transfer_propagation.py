@@ -80,7 +80,9 @@ def main():
         stops.append(lambda: stop_emulator(proc))
         registry = Client(port)
         registry.register(APP, "comet-1", ["grpc://10.0.0.11:3109"])
+        admin = xfr.free_port()
         dns = xfr.Discodns(workdir, f'source = "discovery"\nnodes = ["127.0.0.1:{port}"]')
+        dns.admin = admin
         secondaries = [kind(workdir, dns.port) for kind in (xfr.Nsd, xfr.Knot, xfr.Bind)]
         dns.notify = [s.port for s in secondaries]
         dns.start()
@@ -93,14 +95,30 @@ def main():
             assert wait_for(port, ["10.0.0.11"], timeout=30) is not None, kind
         results = {kind: [] for kind in servers}
         missed = {kind: 0 for kind in servers}
+        sequence = []
         for step in range(args.changes):
-            for kind, took in one_change(registry, servers, step, ["10.0.0.11"]).items():
+            # The instance every answer keeps renews as a real one does (the registry would
+            # evict it after 90 s without).
+            if step % 20 == 0:
+                registry.renew(APP, "comet-1")
+            took_now = one_change(registry, servers, step, ["10.0.0.11"])
+            sequence.append(took_now)
+            for kind, took in took_now.items():
                 if took is None:
                     missed[kind] += 1
                     print(f"  change {step}: {kind} did not follow within 10 s", file=sys.stderr)
                 else:
                     results[kind].append(took)
-            time.sleep(0.05)  # let the NOTIFY round settle, as changes spaced in time are
+            time.sleep(float(os.environ.get("DISCODNS_BENCH_GAP", "0.05")))  # between changes
+        if os.environ.get("DISCODNS_BENCH_VERBOSE"):
+            for step, took in enumerate(sequence):
+                print(step, {k: round(v * 1000, 1) if v is not None else None
+                             for k, v in took.items()}, file=sys.stderr)
+        if os.environ.get("DISCODNS_BENCH_VERBOSE"):
+            import urllib.request
+            text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics").read().decode()
+            print("\n".join(l for l in text.splitlines() if l.startswith(("discodns_notify", "discodns_tcp", "discodns_queries", "discodns_transfers_total")) and not l.endswith(" 0")),
+                  file=sys.stderr)
         print(f"change -> answer over {args.changes} changes (register/cancel, emulator), "
               f"on {os.uname().nodename}:")
         for kind, values in results.items():

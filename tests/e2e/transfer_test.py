@@ -274,6 +274,9 @@ class Nsd(Secondary):
     xfrdfile: "{d}/xfrd.state"
     xfrdir: "{d}"
     server-count: 1
+    # NSD holds a new zone back up to this long after the last reload (default 1 s): what a
+    # hidden primary's secondaries want is every change at once (README "Hidden primary").
+    xfrd-reload-timeout: 0
     verbosity: 2
 remote-control:
     control-enable: no
@@ -382,7 +385,8 @@ class Discodns:
     """The primary under test: discodns on a port chosen up front (the secondaries' configs name
     it, and it stays the same over a restart), NOTIFYing the `notify` ports. registry: the
     [[registry]] table's lines; transfer: the other [transfer] lines (default: allow
-    127.0.0.1); zone: more [zone] lines. The config is written at each start()."""
+    127.0.0.1); zone: more [zone] lines; admin: an [admin] listen port (/metrics), or None.
+    The config is written at each start()."""
 
     def __init__(self, workdir, registry, notify=(), transfer=None, zone=""):
         self.dir = workdir
@@ -391,6 +395,7 @@ class Discodns:
         self.notify = list(notify)
         self.transfer = 'allow = ["127.0.0.1"]' if transfer is None else transfer
         self.zone = zone
+        self.admin = None
         self.config = os.path.join(workdir, "discodns.toml")
         self.log_path = os.path.join(workdir, "discodns.log")
         shutil.copy(os.path.join(SOURCE, "zones", "example.com.zone"), workdir)
@@ -398,6 +403,7 @@ class Discodns:
 
     def write_config(self):
         notify = ", ".join(f'"127.0.0.1:{p}"' for p in self.notify)
+        admin = f'[admin]\nlisten = "127.0.0.1:{self.admin}"\n' if self.admin else ""
         with open(self.config, "w") as f:
             f.write(f'''[server]
 listen = ["127.0.0.1:{self.port}"]
@@ -414,7 +420,7 @@ notify = [{notify}]
 {self.transfer}
 [log]
 level = "debug"
-''')
+{admin}''')
 
     def start(self):
         self.write_config()
