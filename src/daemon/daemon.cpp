@@ -75,6 +75,12 @@ void Daemon::start(std::optional<server::InheritedSockets> inherited) {
       if (s->discovery) s->discovery->start();
     }
     start_server(std::move(inherited));
+    // Only now may secondaries be told: a NOTIFY before the servers listen makes them ask for
+    // the SOA in vain, and wait their SOA retry interval (minutes) before asking again.
+    if (notifier_) {
+      notify_servers_up_.store(true);
+      notifier_->notify(store_.current()->serial);
+    }
     // Before the admin thread: it reads server_ and watchdog_ (metrics), and starting that
     // thread after both are set is what orders its reads after these writes (TSan caught the
     // watchdog being created after it).

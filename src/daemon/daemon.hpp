@@ -141,6 +141,7 @@ class Daemon {
   // Hidden primary ([transfer]): answers AXFR/IXFR, keeps the journal; null when off.
   std::unique_ptr<transfer::Primary> primary_;
   std::unique_ptr<transfer::Notifier> notifier_;  // NOTIFY to transfer.notify; null when none
+  std::atomic<bool> notify_servers_up_{false};    // the servers answer: NOTIFYs may go out
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<admin::HttpServer> admin_;
   // Figures of the update path, for /metrics (written by the update thread).

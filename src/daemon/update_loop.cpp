@@ -105,7 +105,7 @@ void Daemon::rebuild() {
   // version every app of which renewed costs more than the build itself.
   reclaimer_.drop(store_.publish(state->snapshot));
   build_state_ = std::move(state);
-  if (notifier_) notifier_->notify(serial_);
+  if (notifier_ && notify_servers_up_.load()) notifier_->notify(serial_);
   if (change_delivered_) {
     std::chrono::duration<double> waited = std::chrono::steady_clock::now() - *change_delivered_;
     change_delivered_.reset();
