@@ -114,18 +114,7 @@ class Responder {
     if (q_.qclass == wire::klass::kCh) return chaos(qname);
     if (q_.qclass != wire::klass::kIn && q_.qclass != wire::klass::kAny) return rcode::kRefused;
     if (!wire::is_at_or_below(qname, snap_.apex)) return rcode::kRefused;
-    if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
-    // Transfers go over TCP, to transfer/ (the TCP server hands them over before the engine
-    // sees them): what reaches here is refused, but for an IXFR over UDP of the apex from a
-    // client behind us. That gets our SOA (RFC 1995 §2: "use TCP", to a client that reads the
-    // newer serial) with TC set (the same, to one that reads the flag).
-    if (q_.qtype == type::kIxfr && limits_.transfers && ctx_.transport == Transport::kUdp &&
-        qname == snap_.apex && snap_.soa_rrset != kNone) {
-      std::uint8_t code = soa_only();
-      truncated_ = true;
-      return code;
-    }
-    if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return rcode::kRefused;
+    if (q_.qtype == type::kAxfr || q_.qtype == type::kIxfr) return transfer(qname);
     if (q_.qtype == type::kMaila || q_.qtype == type::kMailb) return rcode::kNotImp;
 
     for (const auto& cut : snap_.cuts) {
@@ -196,6 +185,22 @@ class Responder {
   bool ixfr_up_to_date(std::string_view qname) const {
     return q_.has_ixfr_soa && qname == snap_.apex && snap_.soa_rrset != kNone &&
            static_cast<std::int32_t>(q_.ixfr_serial - snap_.serial) >= 0;
+  }
+
+  // Transfers go over TCP, to transfer/ (the TCP server hands them over before the engine
+  // sees them): what reaches here is refused, but for an IXFR of the apex. A client with our
+  // serial or newer gets our SOA alone ("up to date"); over UDP, a client behind us gets our
+  // SOA too (RFC 1995 §2: "use TCP", to one that reads the newer serial) with TC set (the
+  // same, to one that reads the flag).
+  std::uint8_t transfer(std::string_view qname) {
+    if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
+    if (q_.qtype == type::kIxfr && limits_.transfers && ctx_.transport == Transport::kUdp &&
+        qname == snap_.apex && snap_.soa_rrset != kNone) {
+      std::uint8_t code = soa_only();
+      truncated_ = true;
+      return code;
+    }
+    return rcode::kRefused;
   }
 
   std::uint8_t soa_only() {

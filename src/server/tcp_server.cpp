@@ -28,20 +28,6 @@ constexpr std::size_t kInSize = kFrameHeader + 65535;
 constexpr std::size_t kOutSize = 2 * (kFrameHeader + query::kMaxResponseSize);
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
-// A query with opcode QUERY, one question and QTYPE AXFR or IXFR: a zone transfer, which the
-// TransferHandler answers (with more than one message, maybe). The engine parses the rest.
-bool is_transfer_query(std::span<const std::uint8_t> m) {
-  if ((m[2] & 0xF8) != 0 || m[4] != 0 || m[5] != 1) return false;  // QR, opcode, QDCOUNT
-  std::size_t pos = kMinMessage;
-  while (pos < m.size() && m[pos] != 0) {
-    if ((m[pos] & 0xC0) != 0) return false;
-    pos += 1 + m[pos];
-  }
-  if (pos + 3 > m.size()) return false;
-  const std::uint16_t qtype = static_cast<std::uint16_t>((m[pos + 1] << 8) | m[pos + 2]);
-  return qtype == 251 || qtype == 252;  // IXFR, AXFR
-}
-
 }  // namespace
 
 // What sessions share with the server; sessions keep it alive, so a session that outlives the
@@ -129,36 +115,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
           break;  // the stream's messages go out first; later queries wait in the input
         }
       }
-      query::QueryContext context;
-      context.transport = query::Transport::kTcp;
-      context.rotation = worker_.next_rotation();
-      context.client_address = client_address_;
-      std::uint8_t* frame = out_.get() + out_len_;
-      auto started = std::chrono::steady_clock::now();
-      query::Outcome outcome = query::answer(message, *snapshot, now, shared_->limits, context,
-                                             {frame + kFrameHeader, query::kMaxResponseSize});
-      count_latency(counters,
-                    std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count(),
-                    1);
-      if (!outcome.respond) {
-        bump(counters.tcp_dropped);
-        continue;
-      }
-      std::size_t size = outcome.size;
-      if (outcome.signed_query && shared_->transfers != nullptr) {
-        size = shared_->transfers->sign_answer(
-            message, {frame + kFrameHeader, query::kMaxResponseSize}, size);
-        if (size == 0) continue;
-      }
-      frame[0] = static_cast<std::uint8_t>(size >> 8);
-      frame[1] = static_cast<std::uint8_t>(size);
-      out_len_ += kFrameHeader + size;
-      bump(counters.tcp_responses);
-      count_answer(counters, outcome.rcode, outcome.qtype);
-      worker_.note_miss(outcome, message);
-      worker_.sample_query(context, message, outcome);
+      answer_one(message, *snapshot, now);
     }
     if (pos > 0) {
       std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
@@ -171,6 +128,40 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
     if (out_len_ > 0) return write();
     if (bad) return close();
     read();
+  }
+
+  // One query's answer, framed, appended to the output (or counted as dropped).
+  void answer_one(std::span<const std::uint8_t> message, const catalog::Snapshot& snapshot,
+                  common::Nanos now) {
+    WorkerCounters& counters = worker_.counters();
+    query::QueryContext context;
+    context.transport = query::Transport::kTcp;
+    context.rotation = worker_.next_rotation();
+    context.client_address = client_address_;
+    std::uint8_t* frame = out_.get() + out_len_;
+    const std::span<std::uint8_t> answer(frame + kFrameHeader, query::kMaxResponseSize);
+    auto started = std::chrono::steady_clock::now();
+    query::Outcome outcome =
+        query::answer(message, snapshot, now, shared_->limits, context, answer);
+    count_latency(counters,
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count(),
+                  1);
+    std::size_t size = outcome.respond ? outcome.size : 0;
+    if (size != 0 && outcome.signed_query && shared_->transfers != nullptr)
+      size = shared_->transfers->sign_answer(message, answer, size);
+    if (size == 0) {
+      bump(counters.tcp_dropped);
+      return;
+    }
+    frame[0] = static_cast<std::uint8_t>(size >> 8);
+    frame[1] = static_cast<std::uint8_t>(size);
+    out_len_ += kFrameHeader + size;
+    bump(counters.tcp_responses);
+    count_answer(counters, outcome.rcode, outcome.qtype);
+    worker_.note_miss(outcome, message);
+    worker_.sample_query(context, message, outcome);
   }
 
   void write() {

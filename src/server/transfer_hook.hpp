@@ -11,6 +11,21 @@
 
 namespace discodns::server {
 
+// A query (at least a header) with opcode QUERY, one question and QTYPE AXFR or IXFR: a zone
+// transfer, which the
+// TransferHandler answers (with more than one message, maybe). The engine parses the rest.
+inline bool is_transfer_query(std::span<const std::uint8_t> m) {
+  if ((m[2] & 0xF8) != 0 || m[4] != 0 || m[5] != 1) return false;  // QR, opcode, QDCOUNT
+  std::size_t pos = 12;                                            // after the header
+  while (pos < m.size() && m[pos] != 0) {
+    if ((m[pos] & 0xC0) != 0) return false;
+    pos += 1 + m[pos];
+  }
+  if (pos + 3 > m.size()) return false;
+  const std::uint16_t qtype = static_cast<std::uint16_t>((m[pos + 1] << 8) | m[pos + 2]);
+  return qtype == 251 || qtype == 252;  // IXFR, AXFR
+}
+
 class MessageStream {
  public:
   virtual ~MessageStream() = default;
