@@ -147,6 +147,8 @@ std::string needs_restart(const config::Config& fresh, const config::Config& run
   note(fresh.server != running.server, "[server]");
   note(fresh.registries != running.registries, "[[registry]]");
   note(fresh.admin != running.admin, "[admin]");
+  note(fresh.transfer != running.transfer, "[transfer]");
+  note(fresh.zone.serial_file != running.zone.serial_file, "zone.serial_file");
   note(fresh.log.query_sample != running.log.query_sample, "log.query_sample");
   return out;
 }

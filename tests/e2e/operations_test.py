@@ -152,13 +152,15 @@ class Operations(Base):
             text = f.read()
         with open(self.config, "w") as f:
             f.write(text.replace('file = "registry.json"',
-                                 'file = "registry.json"\nfile_check_interval = "500ms"'))
+                                 'file = "registry.json"\nfile_check_interval = "500ms"')
+                    + '\n[transfer]\nallow = ["127.0.0.1"]\n')
         self.proc.send_signal(signal.SIGHUP)
         self.notifications("READY=1")
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=10), 0)
         self.assertRegex(self.proc.stderr.read(),
-                         r"reload: \[\[registry\]\] changed, which needs a restart")
+                         r"reload: \[\[registry\]\], \[transfer\] changed, which needs a "
+                         r"restart")
 
     def test_admin_endpoints(self):
         self.notifications("READY=1")
