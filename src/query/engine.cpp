@@ -55,9 +55,9 @@ class Responder {
     // has_opt is false when the OPT itself was the problem (parse_query, RFC 6891 §7).
     if (status == wire::ParseStatus::kFormErr) return error(rcode::kFormErr, q_.has_opt);
     // We are nobody's secondary: a NOTIFY is refused (RFC 1996 §3.10 leaves it to policy).
-    if (status == wire::ParseStatus::kNotImp && q_.opcode == wire::opcode::kNotify)
-      return error(rcode::kRefused, q_.has_opt);
-    if (status == wire::ParseStatus::kNotImp) return error(rcode::kNotImp, q_.has_opt);
+    if (status == wire::ParseStatus::kNotImp)
+      return error(q_.opcode == wire::opcode::kNotify ? rcode::kRefused : rcode::kNotImp,
+                   q_.has_opt);
     if (status == wire::ParseStatus::kBadVers) return error(rcode::kBadVers, true);
     // RFC 7873 §5.4: the header and an OPT with the client and our server cookie.
     if (status == wire::ParseStatus::kCookieOnly) return error(rcode::kNoError, true);
@@ -180,34 +180,22 @@ class Responder {
     return rcode::kNoError;
   }
 
-  // RFC 1995 §2: an IXFR from a client with our serial or newer (RFC 1982 arithmetic) is
-  // answered with our SOA alone, which tells it that it is up to date.
-  bool ixfr_up_to_date(std::string_view qname) const {
-    return q_.has_ixfr_soa && qname == snap_.apex && snap_.soa_rrset != kNone &&
-           static_cast<std::int32_t>(q_.ixfr_serial - snap_.serial) >= 0;
-  }
-
-  // Transfers go over TCP, to transfer/ (the TCP server hands them over before the engine
-  // sees them): what reaches here is refused, but for an IXFR of the apex. A client with our
-  // serial or newer gets our SOA alone ("up to date"); over UDP, a client behind us gets our
-  // SOA too (RFC 1995 §2: "use TCP", to one that reads the newer serial) with TC set (the
-  // same, to one that reads the flag).
+  // Transfers go to transfer/ over TCP: what reaches here is refused, but for an IXFR of the
+  // apex (RFC 1995 §2). A client at our serial or newer (RFC 1982) gets our SOA alone; over UDP
+  // with transfers on, one behind us gets it too ("use TCP" to a client that reads the serial)
+  // with TC set (the same, to one that reads the flag).
   std::uint8_t transfer(std::string_view qname) {
-    if (q_.qtype == type::kIxfr && ixfr_up_to_date(qname)) return soa_only();
-    if (q_.qtype == type::kIxfr && limits_.transfers && ctx_.transport == Transport::kUdp &&
-        qname == snap_.apex && snap_.soa_rrset != kNone) {
-      std::uint8_t code = soa_only();
-      truncated_ = true;
-      return code;
-    }
-    return rcode::kRefused;
-  }
-
-  std::uint8_t soa_only() {
+    if (q_.qtype != type::kIxfr || qname != snap_.apex || snap_.soa_rrset == kNone)
+      return rcode::kRefused;
+    const bool up_to_date =
+        q_.has_ixfr_soa && static_cast<std::int32_t>(q_.ixfr_serial - snap_.serial) >= 0;
+    if (!up_to_date && !(limits_.transfers && ctx_.transport == Transport::kUdp))
+      return rcode::kRefused;
     set_flag(wire::flag::kAa);
     const catalog::Block& zone = *snap_.zone;
     std::size_t none = kMaxTargets;
     auto mark = w_.mark();
+    truncated_ = !up_to_date;
     if (!write_rrset(zone, zone.rrsets[snap_.soa_rrset], 0xC000 | wire::kHeaderSize, ancount_,
                      &none)) {
       w_.rollback(mark);

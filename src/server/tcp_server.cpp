@@ -143,11 +143,8 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
     auto started = std::chrono::steady_clock::now();
     query::Outcome outcome =
         query::answer(message, snapshot, now, shared_->limits, context, answer);
-    count_latency(counters,
-                  std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count(),
-                  1);
+    const std::chrono::nanoseconds took = std::chrono::steady_clock::now() - started;
+    count_latency(counters, took.count(), 1);
     std::size_t size = outcome.respond ? outcome.size : 0;
     if (size != 0 && outcome.signed_query && shared_->transfers != nullptr)
       size = shared_->transfers->sign_answer(message, answer, size);
@@ -155,9 +152,7 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
       bump(counters.tcp_dropped);
       return;
     }
-    frame[0] = static_cast<std::uint8_t>(size >> 8);
-    frame[1] = static_cast<std::uint8_t>(size);
-    out_len_ += kFrameHeader + size;
+    append_frame(size);
     bump(counters.tcp_responses);
     count_answer(counters, outcome.rcode, outcome.qtype);
     worker_.note_miss(outcome, message);
@@ -190,16 +185,18 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
   // The transfer's next messages, as many as fit after what is already in the output.
   void fill_from_stream() {
     while (stream_ && out_len_ + kFrameHeader + query::kMaxResponseSize <= kOutSize) {
-      std::uint8_t* frame = out_.get() + out_len_;
-      std::size_t size = stream_->next({frame + kFrameHeader, query::kMaxResponseSize});
-      if (size == 0) {
-        stream_.reset();
-        break;
-      }
-      frame[0] = static_cast<std::uint8_t>(size >> 8);
-      frame[1] = static_cast<std::uint8_t>(size);
-      out_len_ += kFrameHeader + size;
+      std::size_t size =
+          stream_->next({out_.get() + out_len_ + kFrameHeader, query::kMaxResponseSize});
+      if (size == 0) stream_.reset();  // the transfer is complete
+      if (size != 0) append_frame(size);
     }
+  }
+
+  // The `size`-byte message written after a frame header at out_len_ joins the output.
+  void append_frame(std::size_t size) {
+    out_.get()[out_len_] = static_cast<std::uint8_t>(size >> 8);
+    out_.get()[out_len_ + 1] = static_cast<std::uint8_t>(size);
+    out_len_ += kFrameHeader + size;
   }
 
   bool has_complete_frame() const {
@@ -238,15 +235,10 @@ class TcpServer::Session : public std::enable_shared_from_this<Session> {
 
  public:
   void set_client_address(const asio::ip::address& address) {
-    if (address.is_v4()) {
-      auto bytes = address.to_v4().to_bytes();
-      std::memcpy(client_bytes_.data(), bytes.data(), bytes.size());
-      client_address_ = {client_bytes_.data(), bytes.size()};
-    } else {
-      auto bytes = address.to_v6().to_bytes();
-      std::memcpy(client_bytes_.data(), bytes.data(), bytes.size());
-      client_address_ = {client_bytes_.data(), bytes.size()};
-    }
+    const std::size_t size = address.is_v4() ? 4 : 16;
+    if (size == 4) std::memcpy(client_bytes_.data(), address.to_v4().to_bytes().data(), size);
+    if (size == 16) std::memcpy(client_bytes_.data(), address.to_v6().to_bytes().data(), size);
+    client_address_ = {client_bytes_.data(), size};
   }
 
  private:

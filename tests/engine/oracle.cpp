@@ -5,6 +5,15 @@
 
 namespace discodns::testing {
 
+std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt) {
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  EXPECT_EQ(ldns_pkt2wire(&wire, pkt, &size), LDNS_STATUS_OK);
+  std::vector<std::uint8_t> out(wire, wire + size);
+  free(wire);
+  return out;
+}
+
 std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                      const QueryOptions& options) {
   ldns_pkt* pkt = nullptr;
@@ -19,11 +28,7 @@ std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
     // ldns writes an OPT record only when one of these is non-zero
     if (!ldns_pkt_edns(pkt)) ldns_pkt_set_edns_version(pkt, 0);
   }
-  std::uint8_t* wire = nullptr;
-  std::size_t size = 0;
-  EXPECT_EQ(ldns_pkt2wire(&wire, pkt, &size), LDNS_STATUS_OK);
-  std::vector<std::uint8_t> out(wire, wire + size);
-  free(wire);
+  std::vector<std::uint8_t> out = to_wire(pkt);
   ldns_pkt_free(pkt);
   return out;
 }

@@ -31,6 +31,9 @@ struct QueryOptions {
   ldns_rr_class klass = LDNS_RR_CLASS_IN;
 };
 
+// `pkt` rendered by ldns (the packet stays the caller's).
+std::vector<std::uint8_t> to_wire(const ldns_pkt* pkt);
+
 // A wire-format query made by ldns.
 std::vector<std::uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                      const QueryOptions& options = {});

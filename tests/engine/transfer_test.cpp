@@ -55,11 +55,7 @@ std::vector<std::uint8_t> ixfr_query(std::uint32_t serial) {
   std::string text = "example.com. 0 IN SOA . . " + std::to_string(serial) + " 0 0 0 0";
   EXPECT_EQ(ldns_rr_new_frm_str(&soa, text.c_str(), 0, nullptr, nullptr), LDNS_STATUS_OK);
   ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, soa);
-  std::uint8_t* wire = nullptr;
-  std::size_t size = 0;
-  EXPECT_EQ(ldns_pkt2wire(&wire, pkt, &size), LDNS_STATUS_OK);
-  std::vector<std::uint8_t> out(wire, wire + size);
-  free(wire);
+  std::vector<std::uint8_t> out = to_wire(pkt);
   ldns_pkt_free(pkt);
   return out;
 }
@@ -75,11 +71,7 @@ std::vector<std::uint8_t> sign(const std::vector<std::uint8_t>& wire, const char
     const ldns_rdf* rdf = ldns_rr_rdf(ldns_pkt_tsig(pkt), 3);
     mac->assign(ldns_rdf_data(rdf), ldns_rdf_data(rdf) + ldns_rdf_size(rdf));
   }
-  std::uint8_t* out = nullptr;
-  std::size_t size = 0;
-  EXPECT_EQ(ldns_pkt2wire(&out, pkt, &size), LDNS_STATUS_OK);
-  std::vector<std::uint8_t> result(out, out + size);
-  free(out);
+  std::vector<std::uint8_t> result = to_wire(pkt);
   ldns_pkt_free(pkt);
   return result;
 }
