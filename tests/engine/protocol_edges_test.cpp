@@ -144,7 +144,7 @@ Packet ixfr(const std::string& zone, std::uint32_t serial, std::uint16_t type = 
   return p;
 }
 
-// Transfers are not offered (README): an IXFR is REFUSED, not FORMERR, unless the client is
+// Transfers off (the default): an IXFR is REFUSED, not FORMERR, unless the client is
 // up to date, which gets our SOA alone (RFC 1995 §2).
 TEST_F(ProtocolEdgesTest, IxfrQueriesAreAnsweredNotFormErr) {
   const std::uint32_t ours = snap_->serial;
@@ -170,6 +170,27 @@ TEST_F(ProtocolEdgesTest, IxfrQueriesAreAnsweredNotFormErr) {
   Packet two = ixfr("example.com", ours);  // an IXFR has one authority record
   two.b[9] = 2;
   EXPECT_EQ(ldns_pkt_get_rcode(run(two.b).get()), LDNS_RCODE_FORMERR);
+}
+
+// With transfers on (transfer.allow), a UDP IXFR from a client behind us gets our SOA with
+// TC set, so it retries over TCP (RFC 1995 §2); up to date, the SOA alone without TC. Over TCP
+// the engine still refuses it: the TCP server hands transfers to transfer/ first.
+TEST_F(ProtocolEdgesTest, WithTransfersAUdpIxfrFromBehindGetsTheSoaAndTc) {
+  limits_.transfers = true;
+  const std::uint32_t ours = snap_->serial;
+  auto behind = run(ixfr("example.com", ours - 1).b, query::Transport::kUdp);
+  EXPECT_EQ(ldns_pkt_get_rcode(behind.get()), LDNS_RCODE_NOERROR);
+  EXPECT_TRUE(ldns_pkt_tc(behind.get()));
+  EXPECT_TRUE(ldns_pkt_aa(behind.get()));
+  auto soa = rrs(behind.get(), LDNS_SECTION_ANSWER, LDNS_RR_TYPE_SOA);
+  ASSERT_EQ(soa.size(), 1u);
+  EXPECT_EQ(ldns_rdf2native_int32(ldns_rr_rdf(soa[0], 2)), ours);
+  auto current = run(ixfr("example.com", ours).b, query::Transport::kUdp);
+  EXPECT_FALSE(ldns_pkt_tc(current.get()));
+  EXPECT_EQ(ldns_pkt_ancount(current.get()), 1);
+  auto tcp = run(ixfr("example.com", ours - 1).b, query::Transport::kTcp);
+  EXPECT_EQ(ldns_pkt_get_rcode(tcp.get()), LDNS_RCODE_REFUSED);
+  EXPECT_EQ(ldns_pkt_get_rcode(run(ixfr("www.example.com", ours - 1).b).get()), LDNS_RCODE_REFUSED);
 }
 
 // zones/example.com.zone plus three delegations: "big" with five in-domain name servers
